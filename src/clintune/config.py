@@ -1,0 +1,165 @@
+"""The one clintune config: a pydantic model, loaded from YAML plus `key=value` overrides, validated at the door.
+
+An unknown key is an error that names the closest valid key, so a typo can never be silently ignored (the course's
+`padding_sight` typo is the example we design against).
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clintune.errors import ClintuneError
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class ModelSection(Section):
+    name: str = Field("smollm2-135m-instruct", description="cached short name, hub id or local folder")
+    trust_remote_code: bool = False
+
+
+class DataSection(Section):
+    source: Literal["synthetic"] = "synthetic"
+    n_train: int = Field(240, ge=8, description="training questions (each on its own synthetic patient)")
+    test_per_task: int = Field(12, ge=1, description="held-out questions per task; 12+ keeps per-task scores stable")
+    seed: int = 0
+
+
+class PromptSection(Section):
+    template: Literal["asclepius"] = "asclepius"
+    chat: bool = Field(True, description="put the template in the user turn of the model's chat template")
+
+
+class LoraSection(Section):
+    r: int = Field(16, ge=1)
+    alpha: int = Field(32, ge=1)
+    dropout: float = Field(0.0, ge=0.0, lt=1.0, description="0 by default: on CPU dropout costs ~40% of step time")
+    targets: str | list[str] = Field("all-linear", description="'all-linear' or module names such as q_proj,v_proj")
+    top_layers: int | None = Field(
+        None, ge=1, description="adapt only the last N decoder layers (backward stops there); null = every layer"
+    )
+
+
+class TrainSection(Section):
+    method: Literal["lora"] = "lora"
+    epochs: float = Field(1.0, gt=0)
+    max_steps: int = Field(-1, description="stop after this many optimizer steps; -1 runs the epochs")
+    batch_size: int = Field(2, ge=1, description="per device; batch 2 x accumulation 4 keeps CPU memory under 4 GB")
+    grad_accum: int = Field(4, ge=1)
+    lr: float = Field(5e-4, gt=0)
+    scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
+    warmup_ratio: float = Field(0.03, ge=0, lt=1)
+    weight_decay: float = Field(0.0, ge=0)
+    max_length: int = Field(512, ge=16, description="longer examples are refused, never silently truncated")
+    bf16: Literal["auto", "on", "off"] = Field("auto", description="bf16 autocast; auto = where the device has it")
+    gradient_checkpointing: bool = False
+    seed: int = 0
+
+
+class GenerationSection(Section):
+    max_new_tokens: int = Field(48, ge=1)
+    batch_size: int = Field(16, ge=1)
+
+
+class RunConfig(Section):
+    name: str = "demo"
+    model: ModelSection = ModelSection()
+    data: DataSection = DataSection()
+    prompt: PromptSection = PromptSection()
+    lora: LoraSection = LoraSection()
+    train: TrainSection = TrainSection()
+    generation: GenerationSection = GenerationSection()
+
+
+def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
+    keys = []
+    for name, field in model.model_fields.items():
+        dotted = f"{prefix}{name}"
+        keys.append(dotted)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys.extend(_valid_keys(annotation, dotted + "."))
+    return keys
+
+
+def _closest_key(bad: str) -> str | None:
+    valid = _valid_keys(RunConfig)
+    match = difflib.get_close_matches(bad, valid, n=1, cutoff=0.5)
+    if not match:  # a right leaf under a wrong section still deserves a hint
+        leaf = bad.rsplit(".", 1)[-1]
+        match = [k for k in valid if k.rsplit(".", 1)[-1] == leaf][:1]
+    return match[0] if match else None
+
+
+def _explain(error: ValidationError, where: str) -> ClintuneError:
+    first = error.errors()[0]
+    key = ".".join(str(p) for p in first["loc"])
+    if first["type"] == "extra_forbidden":
+        hint = _closest_key(key)
+        fix = f"did you mean '{hint}'?" if hint else "see `clintune config show` for the valid keys"
+        return ClintuneError(f"unknown config key '{key}'", where=where, fix=fix)
+    return ClintuneError(f"bad value for '{key}': {first['msg']}", where=where, fix="correct it and run again")
+
+
+def parse_overrides(pairs: list[str]) -> dict[str, Any]:
+    """Turn ['train.lr=1e-4', 'lora.r=8'] into a nested dict; values are parsed as YAML scalars."""
+    nested: dict[str, Any] = {}
+    for pair in pairs:
+        if "=" not in pair:
+            raise ClintuneError(
+                f"override '{pair}' is not key=value", fix="write it as section.key=value, e.g. lora.r=8"
+            )
+        key, raw = pair.split("=", 1)
+        node = nested
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = yaml.safe_load(raw) if raw.strip() else ""
+    return nested
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> RunConfig:
+    """Build the validated config from an optional YAML file and `key=value` overrides."""
+    data: dict[str, Any] = {}
+    where = "defaults"
+    if path is not None:
+        path = Path(path)
+        where = str(path)
+        if not path.is_file():
+            raise ClintuneError(f"config file not found: {path}", fix="give the path of a YAML recipe")
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            at = f"{path}:{mark.line + 1}" if mark else str(path)
+            raise ClintuneError("the config is not valid YAML", where=at, fix="check indentation and colons") from None
+        if not isinstance(data, dict):
+            raise ClintuneError("the config must be a YAML mapping", where=where, fix="use key: value lines")
+    if overrides:
+        data = _merge(data, parse_overrides(overrides))
+        where = f"{where} + overrides" if path else "overrides"
+    try:
+        return RunConfig.model_validate(data)
+    except ValidationError as exc:
+        raise _explain(exc, where) from None
+
+
+def dump_config(config: RunConfig) -> str:
+    return yaml.safe_dump(config.model_dump(mode="json"), sort_keys=False)

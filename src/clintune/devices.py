@@ -1,0 +1,43 @@
+"""Which device to train on, and whether it does bf16 natively."""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import torch
+
+
+def detect_device() -> str:
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def cpu_has_native_bf16() -> bool:
+    """AVX512-BF16 or AMX: there, bf16 matmuls run ~2.5x faster than fp32; elsewhere bf16 autocast is emulated."""
+    if platform.system() != "Linux":
+        return False
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def bf16_available(device: str) -> bool:
+    if device == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device == "cpu":
+        return cpu_has_native_bf16()
+    return False
+
+
+def use_bf16(setting: str, device: str) -> bool:
+    """Resolve the config's bf16 'auto' | 'on' | 'off'."""
+    if setting == "auto":
+        return bf16_available(device)
+    return setting == "on"

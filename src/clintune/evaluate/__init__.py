@@ -1,0 +1,1 @@
+"""Evaluation: batched generation, reference metrics per task, and the run report."""

@@ -1,0 +1,1 @@
+"""Prompt rendering: the one place where a (note, question) becomes model input, for training and inference alike."""

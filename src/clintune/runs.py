@@ -1,0 +1,59 @@
+"""The run directory: the readable record of one run, and the contract between clintune's steps.
+
+Files are written atomically (to a temporary name, then renamed), so a crash never leaves a half-written file; the
+run's state in `run.json` says whether it is running, finished or failed, and why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from clintune.errors import ClintuneError
+
+
+def new_run_dir(name: str, out: Path | None) -> Path:
+    """`out` if given, else runs/<name>-<timestamp>/ under the current directory; refuses files and non-empty dirs."""
+    if out is None:
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = Path("runs") / f"{name}-{stamp}"
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ClintuneError(f"--out {out} is a file, not a folder", fix="give a new or empty folder path")
+    if out.is_dir() and any(out.iterdir()):
+        raise ClintuneError(f"--out {out} is not empty", fix="give a new or empty folder, so no run is overwritten")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ClintuneError(f"cannot create run folder {out}: {exc.strerror}", fix="choose a writable path") from None
+    return out
+
+
+def write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json(path: Path, data) -> None:
+    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def write_jsonl(path: Path, rows: list[dict]) -> None:
+    write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+
+
+def set_status(run_dir: Path, status: str, **details) -> None:
+    path = run_dir / "run.json"
+    record = json.loads(path.read_text()) if path.is_file() else {}
+    record.update({"status": status, "updated": datetime.now().isoformat(timespec="seconds"), **details})
+    write_json(path, record)

@@ -1,0 +1,1 @@
+"""Training on TRL/PEFT/accelerate: adapters, the collator, and the SFT stage."""

@@ -1,0 +1,67 @@
+"""Test fixtures: no network, a temporary HF_HOME, a tiny random Llama built once per session.
+
+The Hub is switched off before transformers is imported. Each session gets its own CLINTUNE_HOME for the tiny model;
+the real SmolLM2 model is read from the user's cache (where `make test` fetched it).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="clintune-tests-"))
+REAL_CLINTUNE_HOME = os.environ.get("CLINTUNE_HOME") or str(Path.home() / ".cache" / "clintune")
+os.environ.update(
+    {
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HOME": str(_SESSION_TMP / "hf-home"),
+        "CLINTUNE_HOME": str(_SESSION_TMP / "clintune-home"),
+    }
+)
+
+from clintune.models.fetch import fetch_model  # noqa: E402 - after the environment is set
+from clintune.models.load import load_model, load_tokenizer  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir() -> Path:
+    return fetch_model("tiny-random-llama", say=lambda _: None)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer(tiny_model_dir):
+    return load_tokenizer(str(tiny_model_dir))
+
+
+@pytest.fixture
+def tiny_model(tiny_model_dir):
+    return load_model(str(tiny_model_dir))
+
+
+@pytest.fixture(scope="session")
+def smollm2_dir() -> Path:
+    path = Path(REAL_CLINTUNE_HOME) / "models" / "smollm2-135m-instruct"
+    if not (path / "config.json").is_file():
+        env = {**os.environ, "CLINTUNE_HOME": REAL_CLINTUNE_HOME}
+        subprocess.run([sys.executable, "-m", "clintune", "models", "fetch", "smollm2-135m-instruct"], env=env,
+                       check=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def cli():
+    """Run the real console entry point in a subprocess, with the test environment."""
+
+    def run(*args: str, env_extra: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+        env = {**os.environ, **(env_extra or {})}
+        return subprocess.run([sys.executable, "-m", "clintune", *args], capture_output=True, text=True, env=env,
+                              timeout=timeout)
+
+    return run

@@ -1,0 +1,36 @@
+"""End to end: `clintune demo --quick` as a user runs it, leaving a readable run directory."""
+
+import json
+
+import yaml
+
+
+def test_quick_demo_writes_a_complete_run_directory(cli, tmp_path):
+    run_dir = tmp_path / "run"
+    result = cli("demo", "--quick", "--out", str(run_dir), timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "base vs tuned" in result.stdout and "ROUGE-L gain" in result.stdout
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    for side in ("base", "tuned"):
+        assert 0.0 <= metrics[side]["overall"]["rouge_l"] <= 1.0
+        assert metrics[side]["overall"]["n"] == 16
+        assert len(metrics[side]["per_task"]) == 8
+    assert metrics["train"]["steps"] > 0
+    assert (run_dir / "adapter" / "adapter_model.safetensors").is_file()
+    assert not list(run_dir.rglob("*.bin"))
+    assert (run_dir / "loss.png").stat().st_size > 1000
+    assert "| overall |" in (run_dir / "report.md").read_text()
+    assert (run_dir / "report.html").is_file()
+    assert yaml.safe_load((run_dir / "config.yaml").read_text())["model"]["name"] == "tiny-random-llama"
+    assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
+    predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
+    assert len(predictions) == 16 and {"base", "tuned", "answer", "task"} <= set(predictions[0])
+    train = [json.loads(line) for line in (run_dir / "data" / "train.jsonl").read_text().splitlines()]
+    assert not {r["patient_id"] for r in train} & {p["patient_id"] for p in predictions}
+
+
+def test_demo_refuses_a_non_empty_out_folder(cli, tmp_path):
+    (tmp_path / "keep.txt").write_text("mine")
+    result = cli("demo", "--quick", "--out", str(tmp_path))
+    assert result.returncode == 2 and "not empty" in result.stderr
+    assert (tmp_path / "keep.txt").read_text() == "mine"

@@ -1,0 +1,54 @@
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from clintune.errors import ClintuneError
+from clintune.models.fetch import fetch_model
+from clintune.models.registry import cached_models, models_dir, resolve_model
+
+
+def test_fetch_is_idempotent_and_the_short_name_resolves(tiny_model_dir):
+    messages = []
+    assert fetch_model("tiny-random-llama", say=messages.append) == tiny_model_dir
+    assert "already cached" in messages[0]
+    assert resolve_model("tiny-random-llama") == str(tiny_model_dir)
+    assert (tiny_model_dir / "model.safetensors").is_file()
+    assert not list(tiny_model_dir.glob("*.bin"))
+    assert "tiny-random-llama" in [m["name"] for m in cached_models()]
+
+
+def test_local_folder_resolves_and_bad_names_are_user_errors(tiny_model_dir, tmp_path):
+    assert resolve_model(str(tiny_model_dir)) == str(tiny_model_dir)
+    with pytest.raises(ClintuneError, match="unknown model 'no-such-model'"):
+        resolve_model("no-such-model")
+    with pytest.raises(ClintuneError, match="HF_HUB_OFFLINE"):
+        resolve_model("someorg/some-model")
+    with pytest.raises(ClintuneError, match="has no config.json"):
+        resolve_model(str(tmp_path))
+    with pytest.raises(ClintuneError, match="unknown model"):
+        fetch_model("no-such-model")
+
+
+def test_interrupted_fetch_leaves_no_model_folder(tmp_path):
+    env = {**os.environ, "CLINTUNE_HOME": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-m", "clintune", "models", "fetch", "tiny-random-llama"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # Wait until it is busy writing into its staging folder, then interrupt it like Ctrl-C.
+    deadline = time.time() + 60
+    while time.time() < deadline and not list((tmp_path / "models").glob(".partial-*")):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode != 0
+    assert not (tmp_path / "models" / "tiny-random-llama").exists()
+    assert not list((tmp_path / "models").glob(".partial-*"))
+
+
+def test_models_dir_follows_clintune_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLINTUNE_HOME", str(tmp_path))
+    assert models_dir() == tmp_path / "models"
+    assert cached_models() == []
