@@ -53,7 +53,7 @@ class TrainSection(Section):
     max_steps: int = Field(-1, description="stop after this many optimizer steps; -1 runs the epochs")
     batch_size: int = Field(2, ge=1, description="per device; batch 2 x accumulation 4 keeps CPU memory under 4 GB")
     grad_accum: int = Field(4, ge=1)
-    lr: float = Field(5e-4, gt=0)
+    lr: float = Field(1e-3, gt=0)
     scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"
     warmup_ratio: float = Field(0.03, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)

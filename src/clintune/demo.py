@@ -6,7 +6,6 @@ with identical decoding -> metrics, adapter, loss curve and report in a run dire
 
 from __future__ import annotations
 
-import gc
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,9 +22,9 @@ from clintune.errors import ClintuneError
 from clintune.evaluate.generate import generate_answers
 from clintune.evaluate.metrics import Scorer, summarize
 from clintune.evaluate.report import plot_loss, write_reports
-from clintune.memory.measure import peak_rss_bytes
+from clintune.memory.measure import peak_rss_bytes, release_freed_memory
 from clintune.models.fetch import fetch_model
-from clintune.models.load import load_model, load_tokenizer
+from clintune.models.load import load_for_inference, load_model, load_tokenizer
 from clintune.models.registry import KNOWN_MODELS
 from clintune.prompts.templates import check_round_trip, encode_example, render_prompt
 from clintune.runs import new_run_dir, set_status, write_json, write_jsonl, write_text
@@ -72,16 +71,6 @@ def encode_training_set(tokenizer, rows: Dataset, config: RunConfig) -> Dataset:
     return Dataset.from_list(encoded)
 
 
-def _answers(model_name: str, dtype: torch.dtype, device: str, tokenizer, prompts, config, label) -> list[str]:
-    model = load_model(model_name, dtype=dtype, trust_remote_code=config.model.trust_remote_code).to(device)
-    answers = generate_answers(model, tokenizer, prompts, chat=config.prompt.chat,
-                               max_new_tokens=config.generation.max_new_tokens,
-                               batch_size=config.generation.batch_size, label=label)
-    del model
-    gc.collect()
-    return answers
-
-
 def run_demo(config: RunConfig, out: Path | None = None, say: Say = print) -> tuple[Path, dict]:
     started = time.perf_counter()
     run_dir = new_run_dir(config.name, out)
@@ -104,7 +93,8 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     tokenizer = load_tokenizer(name, trust_remote_code=config.model.trust_remote_code)
     device = detect_device()
     bf16 = use_bf16(config.train.bf16, device)
-    # Generation runs on bf16 weights where bf16 is native: no per-step weight casts, same decoding for both models.
+    # Both models generate from bf16 weights where bf16 is native: no per-step weight casts under autocast, half the
+    # memory, and the same dtype for base and tuned, so the decoding is identical.
     eval_dtype = torch.bfloat16 if bf16 else torch.float32
     say(f"device {device}, bf16 {'on' if bf16 else 'off'}; run directory {run_dir}")
 
@@ -120,12 +110,17 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
 
     prompts = [render_prompt(tokenizer, r["note"], r["question"], config.prompt.template, config.prompt.chat)
                for r in test_rows]
-    base_answers = _answers(name, eval_dtype, device, tokenizer, prompts, config, "base model answers")
+    model = load_for_inference(name, dtype=eval_dtype, trust_remote_code=config.model.trust_remote_code).to(device)
+    base_answers = generate_answers(model, tokenizer, prompts, chat=config.prompt.chat,
+                                    max_new_tokens=config.generation.max_new_tokens,
+                                    batch_size=config.generation.batch_size, label="base model answers")
     timings["base_eval"], clock = time.perf_counter() - clock, time.perf_counter()
+    peaks = {"base_eval": peak_rss_bytes() / 2**30}
 
+    del model
     train_data = encode_training_set(tokenizer, train_rows, config)
-    model = load_model(name, dtype=torch.float32, trust_remote_code=config.model.trust_remote_code)
-    model = add_lora(model, config.lora)
+    model = add_lora(load_model(name, dtype=torch.float32, trust_remote_code=config.model.trust_remote_code),
+                     config.lora)
     trainable, total = count_parameters(model)
     say(f"LoRA r={config.lora.r} on {', '.join(sorted(model.peft_config['default'].target_modules))}: "
         f"{trainable:,} trainable of {total:,} parameters")
@@ -135,14 +130,18 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     write_json(run_dir / "train_log.json", result.log_history)
     plot_loss(result.log_history, run_dir / "loss.png")
     timings["train"], clock = time.perf_counter() - clock, time.perf_counter()
+    peaks["train"] = peak_rss_bytes() / 2**30
 
-    # Merged into the fp32 weights (never into a low-precision copy), then cast like the base model: the tuned model
-    # generates at the base model's speed and with the same dtype, so decoding is identical.
-    model = model.merge_and_unload().to(dtype=eval_dtype)
+    # The tuned model is evaluated as every later step will use it: the base plus the adapter from the run directory.
+    del model
+    release_freed_memory()
+    model = load_for_inference(name, adapter=str(run_dir / "adapter"), dtype=eval_dtype,
+                               trust_remote_code=config.model.trust_remote_code).to(device)
     tuned_answers = generate_answers(model, tokenizer, prompts, chat=config.prompt.chat,
                                      max_new_tokens=config.generation.max_new_tokens,
                                      batch_size=config.generation.batch_size, label="tuned model answers")
     timings["tuned_eval"] = time.perf_counter() - clock
+    peaks["tuned_eval"] = peak_rss_bytes() / 2**30
 
     scorer = Scorer()
     tasks = test_rows["task"]
@@ -163,6 +162,7 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
         "peak_rss_gib": peak_rss_bytes() / 2**30,
         "seconds_total": time.perf_counter() - started,
         "seconds_by_phase": timings,
+        "peak_rss_gib_after_phase": peaks,
     }
     examples = [
         {**row, "base": b, "tuned": t}

@@ -33,6 +33,7 @@ def generate_answers(model, tokenizer, prompts: list[str], *, chat: bool, max_ne
                 max_new_tokens=max_new_tokens,
                 do_sample=False,
                 num_beams=1,
+                use_cache=True,  # explicit: Trainer leaves model.config.use_cache off after training
                 eos_token_id=tokenizer.eos_token_id,
                 pad_token_id=tokenizer.pad_token_id,
             )
