@@ -6,6 +6,7 @@ with identical decoding -> metrics, adapter, loss curve and report in a run dire
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -129,6 +130,8 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     tokenizer.save_pretrained(run_dir / "adapter")
     write_json(run_dir / "train_log.json", result.log_history)
     plot_loss(result.log_history, run_dir / "loss.png")
+    with contextlib.suppress(OSError):  # the trainer's output folder stays only if it holds something
+        (run_dir / "checkpoints").rmdir()
     timings["train"], clock = time.perf_counter() - clock, time.perf_counter()
     peaks["train"] = peak_rss_bytes() / 2**30
 

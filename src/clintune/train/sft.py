@@ -10,14 +10,12 @@ hardware:
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from datasets import Dataset
-from transformers import TrainerCallback
 from trl import SFTConfig, SFTTrainer
 
 from clintune.config import TrainSection
@@ -58,18 +56,6 @@ class TrainResult:
     seconds: float
 
 
-class _StepTimer(TrainerCallback):
-    def __init__(self):
-        self.start = None
-        self.seconds = 0.0
-
-    def on_train_begin(self, args, state, control, **kwargs):
-        self.start = time.perf_counter()
-
-    def on_train_end(self, args, state, control, **kwargs):
-        self.seconds = time.perf_counter() - self.start
-
-
 def sft_config(section: TrainSection, output_dir: Path, device: str, bf16: bool) -> SFTConfig:
     """Every SFTConfig default that is wrong for us is set explicitly (TRL 1.x: bf16 on, checkpointing on, lr 2e-5)."""
     return SFTConfig(
@@ -86,7 +72,7 @@ def sft_config(section: TrainSection, output_dir: Path, device: str, bf16: bool)
         fp16=False,
         use_cpu=device == "cpu",
         activation_checkpointing=section.gradient_checkpointing,
-        gradient_checkpointing=section.gradient_checkpointing,
+        gradient_checkpointing=None,  # the deprecated name; TRL defaults it to True
         max_length=None,  # lengths are checked before training; TRL must never cut an answer off
         packing=False,
         train_sampling_strategy="group_by_length",
@@ -104,17 +90,15 @@ def sft_config(section: TrainSection, output_dir: Path, device: str, bf16: bool)
 
 def train_sft(model, tokenizer, train_data: Dataset, section: TrainSection, output_dir: Path, device: str,
               bf16: bool) -> TrainResult:
-    timer = _StepTimer()
     trainer = AnswerHeadSFTTrainer(
         model=model,
         args=sft_config(section, output_dir, device, bf16),
         train_dataset=train_data,
         processing_class=tokenizer,
         data_collator=LeftPaddingCollator(tokenizer.pad_token_id),
-        callbacks=[timer],
     )
-    trainer.train()
-    # accelerate wrapped the model's forward in bf16 autocast with fp32 outputs for training; generating through that
-    # wrapper costs ~1 GB more memory and ~20% more time, so hand the model back unwrapped.
+    output = trainer.train()
+    # accelerate wrapped the model's forward in autocast with fp32 outputs for training; hand it back without that.
+    # (TRL also gave the base model a fused-head forward; clintune evaluates a fresh load of base + saved adapter.)
     trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
-    return TrainResult(trainer.state.log_history, trainer.state.global_step, timer.seconds)
+    return TrainResult(trainer.state.log_history, trainer.state.global_step, output.metrics["train_runtime"])
