@@ -20,10 +20,17 @@ def test_overrides_reach_nested_fields_with_yaml_types():
 
 def test_unknown_key_names_the_closest_valid_key():
     with pytest.raises(ClintuneError) as caught:
-        load_config(None, ["train.learning_rat=1e-4"])
-    message = caught.value.one_line()
-    assert "unknown config key 'train.learning_rat'" in message
-    assert "'train.lr'" not in message or "did you mean" in message
+        load_config(None, ["train.warmup_ration=0.1"])
+    assert caught.value.one_line() == (
+        "unknown config key 'train.warmup_ration' (overrides); did you mean 'train.warmup_ratio'?"
+    )
+
+
+def test_hugging_face_argument_names_point_to_ours():
+    with pytest.raises(ClintuneError, match=r"unknown config key 'train.learning_rate'.*did you mean 'train.lr'"):
+        load_config(None, ["train.learning_rate=1e-4"])
+    with pytest.raises(ClintuneError, match=r"did you mean 'lora.targets'"):
+        load_config(None, ["lora.target_modules=[q_proj]"])
 
 
 def test_typo_in_section_key_suggests_the_right_one(tmp_path):

@@ -52,3 +52,10 @@ def test_models_dir_follows_clintune_home(tmp_path, monkeypatch):
     monkeypatch.setenv("CLINTUNE_HOME", str(tmp_path))
     assert models_dir() == tmp_path / "models"
     assert cached_models() == []
+
+
+def test_hub_source_is_refused_offline_and_leaves_nothing_behind(tmp_path, monkeypatch):
+    monkeypatch.setenv("CLINTUNE_HOME", str(tmp_path))
+    with pytest.raises(ClintuneError, match="HF_HUB_OFFLINE is set"):
+        fetch_model("smollm2-135m-instruct", source="hub", say=lambda _: None)
+    assert list((tmp_path / "models").iterdir()) == []

@@ -89,11 +89,28 @@ def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
     return keys
 
 
+# Users arrive from transformers/PEFT/TRL and type those names; point them at ours.
+HF_NAMES = {
+    "learning_rate": "train.lr",
+    "num_train_epochs": "train.epochs",
+    "per_device_train_batch_size": "train.batch_size",
+    "gradient_accumulation_steps": "train.grad_accum",
+    "lr_scheduler_type": "train.scheduler",
+    "max_seq_length": "train.max_length",
+    "lora_alpha": "lora.alpha",
+    "lora_dropout": "lora.dropout",
+    "target_modules": "lora.targets",
+    "model_name_or_path": "model.name",
+}
+
+
 def _closest_key(bad: str) -> str | None:
+    leaf = bad.rsplit(".", 1)[-1]
+    if leaf in HF_NAMES:
+        return HF_NAMES[leaf]
     valid = _valid_keys(RunConfig)
     match = difflib.get_close_matches(bad, valid, n=1, cutoff=0.5)
     if not match:  # a right leaf under a wrong section still deserves a hint
-        leaf = bad.rsplit(".", 1)[-1]
         match = [k for k in valid if k.rsplit(".", 1)[-1] == leaf][:1]
     return match[0] if match else None
 
