@@ -36,7 +36,7 @@ TARGET_GAIN_POINTS = 25.0
 Say = Callable[[str], None]
 
 # The demo's own choices on top of the config defaults (a --config recipe replaces them). Adapting only the top 15 of
-# SmolLM2's 30 layers stops the backward pass half-way: ~1.7x faster steps on a CPU, same LoRA on every projection.
+# SmolLM2's 30 layers stops the backward pass half-way: ~1.5x faster steps on a CPU (benchmarks/sft_step.py).
 DEMO_OVERRIDES = ["lora.top_layers=15"]
 
 # --quick: the same pipeline on the tiny random model, sized to finish well under a minute.
