@@ -111,10 +111,14 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
 
     prompts = [render_prompt(tokenizer, r["note"], r["question"], config.prompt.template, config.prompt.chat)
                for r in test_rows]
+
+    def answer(model, label: str) -> list[str]:  # one decoding setup for both models
+        return generate_answers(model, tokenizer, prompts, chat=config.prompt.chat,
+                                max_new_tokens=config.generation.max_new_tokens,
+                                batch_size=config.generation.batch_size, label=label)
+
     model = load_for_inference(name, dtype=eval_dtype, trust_remote_code=config.model.trust_remote_code).to(device)
-    base_answers = generate_answers(model, tokenizer, prompts, chat=config.prompt.chat,
-                                    max_new_tokens=config.generation.max_new_tokens,
-                                    batch_size=config.generation.batch_size, label="base model answers")
+    base_answers = answer(model, "base model answers")
     timings["base_eval"], clock = time.perf_counter() - clock, time.perf_counter()
     peaks = {"base_eval": peak_rss_bytes() / 2**30}
 
@@ -140,9 +144,7 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     release_freed_memory()
     model = load_for_inference(name, adapter=str(run_dir / "adapter"), dtype=eval_dtype,
                                trust_remote_code=config.model.trust_remote_code).to(device)
-    tuned_answers = generate_answers(model, tokenizer, prompts, chat=config.prompt.chat,
-                                     max_new_tokens=config.generation.max_new_tokens,
-                                     batch_size=config.generation.batch_size, label="tuned model answers")
+    tuned_answers = answer(model, "tuned model answers")
     timings["tuned_eval"] = time.perf_counter() - clock
     peaks["tuned_eval"] = peak_rss_bytes() / 2**30
 
