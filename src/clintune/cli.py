@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clintune.cli_data import data_app
 from clintune.errors import USER_ERROR_EXIT_CODE, ClintuneError
 from clintune.privacy import disable_telemetry
 
@@ -23,9 +24,10 @@ models_app = typer.Typer(help="Fetch and list models in clintune's cache.", no_a
 config_app = typer.Typer(help="Show the resolved config.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
 app.add_typer(config_app, name="config")
+app.add_typer(data_app, name="data")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 
 @app.command()
@@ -35,6 +37,8 @@ def demo(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default runs/<name>-<timestamp>).")]
     = None,
     config: Annotated[Path | None, typer.Option("--config", help="YAML recipe to start from.")] = None,
+    allow_phi: Annotated[str | None, typer.Option("--allow-phi", help="Train even if the data holds patient "
+                                                  "identifiers; the reason goes into the data card.")] = None,
     overrides: Annotated[list[str] | None, typer.Argument(help="key=value overrides, e.g. train.lr=1e-4")] = None,
 ):
     """Synthetic notes -> base answers -> LoRA fine-tune -> tuned answers, with a base-vs-tuned table."""
@@ -43,6 +47,8 @@ def demo(
 
     preset = ([] if config else DEMO_OVERRIDES) + (QUICK_OVERRIDES if quick else [])
     cfg = load_config(config, preset + (overrides or []))
+    if allow_phi:
+        cfg.data.allow_phi = allow_phi
     run_dir, metrics = run_demo(cfg, out_dir, say=lambda m: err.print(f"[dim]{m}[/dim]"))
     _print_comparison(metrics)
     verdict_style = "green" if metrics["meets_target"] else "yellow"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from clintune.errors import ClintuneError
 
@@ -26,10 +26,25 @@ class ModelSection(Section):
 
 
 class DataSection(Section):
-    source: Literal["synthetic"] = "synthetic"
-    n_train: int = Field(240, ge=8, description="training questions (each on its own synthetic patient)")
-    test_per_task: int = Field(12, ge=1, description="held-out questions per task; 12+ keeps per-task scores stable")
+    path: str | None = Field(None, description="CSV, JSONL, JSON, Parquet, save_to_disk folder, .txt notes or hub "
+                             "id; null = the built-in synthetic generator")
+    columns: str | None = Field(None, description="column mapping canonical=source,... or a preset: alpaca, messages")
+    synthetic_rows: int = Field(600, ge=8, description="rows the generator makes when path is null")
+    reject_notes_over: int = Field(16_000, ge=1, description="validation fails on notes longer than this")
+    max_note_chars: int | None = Field(None, ge=1, description="drop notes longer than this (the course kept < 1500)")
+    max_tokens: int | None = Field(None, ge=8, description="drop examples (prompt + answer + EOS) longer than this")
+    sample: int | None = Field(None, ge=1, description="keep this many rows, stratified by task")
+    test_size: int | float = Field(12, ge=0, description="int: questions per task held out; float: fraction per task")
+    val_size: int | float = Field(0, ge=0, description="like test_size, for a validation split")
     seed: int = 0
+    allow_phi: str | None = Field(None, description="train despite identifier findings; the reason is recorded")
+
+    @field_validator("test_size", "val_size")
+    @classmethod
+    def _fraction_below_one(cls, value: int | float) -> int | float:
+        if isinstance(value, float) and value >= 1:
+            raise ValueError("a float size is a fraction and must be below 1; use an int for a count per task")
+        return value
 
 
 class PromptSection(Section):
@@ -176,6 +191,18 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         return RunConfig.model_validate(data)
     except ValidationError as exc:
         raise _explain(exc, where) from None
+
+
+def data_section(**values: Any) -> DataSection:
+    """The data options of a command line (`clintune data prepare`), validated like a recipe's `data:` section."""
+    for key in ("test_size", "val_size"):
+        value = values.get(key)
+        if isinstance(value, float) and value >= 1 and value.is_integer():
+            values[key] = int(value)  # --test-size 12 means 12 questions per task
+    try:
+        return DataSection.model_validate(values)
+    except ValidationError as exc:
+        raise _explain(exc, "command line") from None
 
 
 def dump_config(config: RunConfig) -> str:

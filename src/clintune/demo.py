@@ -15,9 +15,7 @@ import torch
 from datasets import Dataset
 
 from clintune.config import RunConfig, dump_config
-from clintune.data.generate import generate_rows
-from clintune.data.schema import TASKS
-from clintune.data.split import split_by_patient
+from clintune.data.prepare import load_for_training, prepare, write_prepared
 from clintune.devices import detect_device, use_bf16
 from clintune.errors import ClintuneError
 from clintune.evaluate.generate import generate_answers
@@ -27,6 +25,7 @@ from clintune.memory.measure import peak_rss_bytes, release_freed_memory
 from clintune.models.fetch import fetch_model
 from clintune.models.load import load_for_inference, load_model, load_tokenizer
 from clintune.models.registry import KNOWN_MODELS
+from clintune.prompts.preview import example_token_length
 from clintune.prompts.templates import check_round_trip, encode_example, render_prompt
 from clintune.runs import new_run_dir, set_status, write_json, write_jsonl, write_text
 from clintune.train.adapters import add_lora, count_parameters
@@ -37,15 +36,18 @@ Say = Callable[[str], None]
 
 # The demo's own choices on top of the config defaults (a --config recipe replaces them). Adapting only the top 15 of
 # SmolLM2's 30 layers stops the backward pass half-way: ~1.5x faster steps on a CPU (benchmarks/sft_step.py).
-DEMO_OVERRIDES = ["lora.top_layers=15"]
+# The notes are cut at 1,000 characters (the course cut at 1,500 for phi-2 on a T4) to keep CPU steps short.
+DEMO_OVERRIDES = ["lora.top_layers=15", "data.synthetic_rows=1200", "data.max_note_chars=1000", "data.max_tokens=512",
+                  "data.sample=336"]
 
 # --quick: the same pipeline on the tiny random model, sized to finish well under a minute.
 QUICK_OVERRIDES = [
     "name=demo-quick",
     "model.name=tiny-random-llama",
     "lora.top_layers=null",
-    "data.n_train=64",
-    "data.test_per_task=2",
+    "data.synthetic_rows=400",
+    "data.sample=80",
+    "data.test_size=2",
     "train.epochs=2",
     "train.batch_size=8",
     "train.grad_accum=1",
@@ -99,15 +101,15 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     eval_dtype = torch.bfloat16 if bf16 else torch.float32
     say(f"device {device}, bf16 {'on' if bf16 else 'off'}; run directory {run_dir}")
 
-    n_rows = config.data.n_train + config.data.test_per_task * len(TASKS)
-    dataset = Dataset.from_list(generate_rows(n_rows, seed=config.data.seed))
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    train_rows, test_rows = split_by_patient(dataset, config.data.test_per_task, seed=config.data.seed)
-    write_jsonl(run_dir / "data" / "train.jsonl", train_rows.to_list())
-    write_jsonl(run_dir / "data" / "test.jsonl", test_rows.to_list())
-    say(f"data: {len(train_rows)} training and {len(test_rows)} held-out questions over {len(TASKS)} tasks, "
-        "split by patient")
+    # The same preparation as `clintune data prepare`: validation, filters, sampling, identifier scan, patient split.
+    token_length = example_token_length(tokenizer, config.prompt.template, config.prompt.chat)
+    prepared = prepare(load_for_training(config.data), config.data, token_length if config.data.max_tokens else None)
+    write_prepared(prepared, run_dir / "data")
+    train_rows, test_rows = prepared.splits["train"], prepared.splits["test"]
+    say(f"data: {len(train_rows)} training and {len(test_rows)} held-out questions over "
+        f"{len(set(test_rows['task']))} tasks, split by patient; card in {run_dir / 'data' / 'data_card.json'}")
 
     prompts = [render_prompt(tokenizer, r["note"], r["question"], config.prompt.template, config.prompt.chat)
                for r in test_rows]

@@ -44,6 +44,19 @@ def write_text(path: Path, text: str) -> None:
         raise
 
 
+def write_figure(path: Path, figure, dpi: int = 110) -> None:
+    """A matplotlib figure as PNG, written like every other run file: to a temporary name, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        figure.savefig(tmp, dpi=dpi, format="png")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def write_json(path: Path, data) -> None:
     write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 

@@ -1,277 +1,229 @@
-"""A procedural generator of synthetic discharge summaries with gold question-answer pairs.
+"""A procedural generator of synthetic discharge summaries with gold question-answer pairs for the 8 Asclepius tasks.
 
-Every note is built from a small set of sampled facts (a patient, a diagnosis, comorbidities, a treatment, a
-procedure, a course, a discharge plan), and every gold answer is derived from those same facts, so each answer is
-true of its note and nothing else. No real patient stands behind any row, and the notes carry no identifiers: ages
-only, and hospital days instead of calendar dates.
+Each row starts from a sampled structured record (`Case`): a patient, an admission diagnosis, comorbidities with home
+medications, labs, procedures on given hospital days, complications, a discharge plan. The note is written from the
+record with varied headings, wording and optional sections, and the writer records what it wrote (the abbreviations
+it used, the sentences a question may quote). Every gold answer is derived from the record and those records, never
+by searching the note, so a test can check the answer against the note independently.
 
-Each note gets one task, cycling through the 8 Asclepius tasks so that they are equally represented, as in the
-paper's pipeline. A quarter of the question-answering items ask for something the note does not contain; their gold
-answer says so, as the Asclepius teacher was told to.
+No real person stands behind any row: ages only, hospital days instead of dates, no names. `plant_identifiers`
+(data/plant.py) adds invented identifiers on purpose, so that the identifier scan can be measured.
+
+Tasks cycle through the 8 labels, so they are equally represented, as in the paper's pipeline (one task per note,
+drawn uniformly). About 10% of questions ask for something the note does not contain; their gold answer says so.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 
+from clintune.data.clinical_facts import (
+    ABBREVIATIONS,
+    ACTIVITY,
+    COMORBIDITIES,
+    CONDITIONS,
+    DIAGNOSES,
+    DIETS,
+    DISPOSITIONS,
+    EVENTS,
+    EXAM_LINES,
+    LABS,
+    PENDING,
+    PROGRESS,
+    RETURN_PRECAUTIONS,
+    SOCIAL,
+    Comorbidity,
+    Diagnosis,
+)
+from clintune.data.questions import and_list, question_and_answer
 from clintune.data.schema import TASKS
 
-# name, abbreviation, plain words
-COMORBIDITIES = (
-    ("hypertension", "HTN", "high blood pressure"),
-    ("type 2 diabetes mellitus", "DM2", "type 2 diabetes"),
-    ("chronic kidney disease", "CKD", "long-term kidney disease"),
-    ("chronic obstructive pulmonary disease", "COPD", "chronic lung disease"),
-    ("coronary artery disease", "CAD", "heart artery disease"),
-    ("atrial fibrillation", "AF", "an irregular heartbeat"),
-    ("hyperlipidemia", "HLD", "high cholesterol"),
-    ("obstructive sleep apnea", "OSA", "sleep apnea"),
-    ("gastroesophageal reflux disease", "GERD", "acid reflux"),
-    ("congestive heart failure", "CHF", "heart failure"),
-    ("hypothyroidism", "HypoT", "an underactive thyroid"),
-    ("peripheral artery disease", "PAD", "poor leg circulation"),
-)
-
-
-@dataclass(frozen=True)
-class Diagnosis:
-    name: str
-    abbr: str
-    complaint: str
-    test: str
-    finding: str
-    drug: str
-    dose: str
-    step_down: str
-    procedure: str
-    service: str
-
-
-DIAGNOSES = (
-    Diagnosis("community-acquired pneumonia", "CAP", "fever and productive cough", "chest X-ray",
-              "right lower lobe consolidation", "ceftriaxone", "1 g IV daily", "oral cefuroxime",
-              "sputum culture", "pulmonology"),
-    Diagnosis("non-ST-elevation myocardial infarction", "NSTEMI", "substernal chest pain", "troponin",
-              "troponin elevated to 2.1 ng/mL", "heparin", "infusion per protocol", "oral apixaban",
-              "cardiac catheterization", "cardiology"),
-    Diagnosis("diabetic ketoacidosis", "DKA", "nausea, vomiting and polyuria", "basic metabolic panel",
-              "anion gap of 24", "insulin", "infusion at 0.1 units/kg/h", "subcutaneous insulin glargine",
-              "endocrinology consult", "endocrinology"),
-    Diagnosis("acute pancreatitis", "AP", "epigastric pain radiating to the back", "lipase",
-              "lipase of 1,850 U/L", "lactated Ringer's", "150 mL/h", "oral hydration",
-              "abdominal ultrasound", "gastroenterology"),
-    Diagnosis("urinary tract infection", "UTI", "dysuria and flank pain", "urinalysis",
-              "positive leukocyte esterase and nitrites", "ceftriaxone", "1 g IV daily", "oral cephalexin",
-              "renal ultrasound", "urology"),
-    Diagnosis("deep vein thrombosis", "DVT", "left calf swelling", "venous duplex",
-              "occlusive thrombus in the left popliteal vein", "enoxaparin", "1 mg/kg SC twice daily",
-              "oral rivaroxaban", "venous duplex ultrasound", "vascular medicine"),
-    Diagnosis("acute exacerbation of heart failure", "ADHF", "worsening dyspnea and leg edema", "BNP",
-              "BNP of 1,420 pg/mL", "furosemide", "40 mg IV twice daily", "oral furosemide",
-              "transthoracic echocardiogram", "cardiology"),
-    Diagnosis("cellulitis", "cellulitis", "a red, warm, painful right leg", "CBC",
-              "WBC of 14.2", "cefazolin", "2 g IV every 8 hours", "oral cephalexin",
-              "lower extremity ultrasound", "infectious disease"),
-    Diagnosis("gastrointestinal bleeding", "GIB", "melena and lightheadedness", "hemoglobin",
-              "hemoglobin of 6.9 g/dL", "pantoprazole", "40 mg IV twice daily", "oral pantoprazole",
-              "upper endoscopy", "gastroenterology"),
-    Diagnosis("ischemic stroke", "CVA", "sudden right-sided weakness", "CT head",
-              "no hemorrhage on CT head", "aspirin", "325 mg daily", "aspirin 81 mg daily",
-              "MRI brain", "neurology"),
-)
-
-EVENTS = (
-    ("hypokalemia", "oral potassium chloride"),
-    ("acute kidney injury", "IV fluids"),
-    ("hypomagnesemia", "IV magnesium sulfate"),
-    ("delirium", "reorientation and melatonin"),
-    ("constipation", "senna and docusate"),
-    ("hyperglycemia", "sliding-scale insulin"),
-)
-
-DISPOSITIONS = ("home", "home with home health services", "a skilled nursing facility", "an acute rehab facility")
-CONDITIONS = ("stable", "improved", "fair")
-NOT_IN_NOTE = (
-    ("What is the patient's blood type?", "blood type"),
-    ("What is the name of the patient's primary care physician?", "primary care physician's name"),
-    ("What was the patient's occupation before admission?", "occupation"),
-    ("Did the patient receive a COVID-19 vaccine?", "COVID-19 vaccination status"),
-    ("What is the patient's smoking history in pack-years?", "smoking history"),
-    ("Which pharmacy will fill the discharge prescriptions?", "pharmacy"),
-)
+UNANSWERABLE_RATE = 0.10
+EXTRA_PROCEDURES = ("PICC line placement", "PT evaluation", "bedside swallow evaluation", "transfusion of 1 unit PRBC")
 
 
 @dataclass(frozen=True)
 class Case:
+    """The structured record behind one note."""
+
     age: int
     female: bool
     dx: Diagnosis
-    comorbidities: tuple[tuple[str, str, str], ...]
+    comorbidities: tuple[Comorbidity, ...]
     symptom_days: int
-    proc_day: int
+    vitals: tuple[float, int, int, int, int]  # temperature, heart rate, systolic, diastolic, SpO2
+    labs: tuple[tuple[str, str], ...]  # (abbreviation, value with unit)
+    procedures: tuple[tuple[str, int], ...]  # (procedure, hospital day); the first is the diagnosis' own
     switch_day: int
-    event: tuple[str, str]
-    event_day: int
+    events: tuple[tuple[str, str, int], ...]  # (complication, treatment, hospital day)
     stay: int
-    disposition: str
+    disposition: tuple[str, str]  # (as written, in plain words)
     condition: str
     follow_weeks: int
+    detail: float  # 0 = a terse note, 1 = a thorough one: how likely each optional section is
 
     @property
     def noun(self) -> str:
         return "woman" if self.female else "man"
 
     @property
-    def subj(self) -> str:
-        return "She" if self.female else "He"
+    def discharge_medications(self) -> list[tuple[str, str]]:
+        """(drug, dose) as listed under Discharge Medications: the step-down treatment, then the home medications."""
+        meds = [(self.dx.step_down, self.dx.step_down_dose)]
+        meds += [(c.drug, c.dose) for c in self.comorbidities if c.drug != self.dx.step_down]
+        return meds
+
+
+@dataclass
+class Note:
+    """A rendered note, plus what the writer knows it wrote."""
+
+    text: str
+    abbreviations: set[str] = field(default_factory=set)
+    sentences: dict[str, str] = field(default_factory=dict)
 
 
 def sample_case(rng: random.Random) -> Case:
-    stay = rng.randint(3, 9)
+    detail = rng.random() ** 1.5  # skewed toward terse notes, with a long tail of thorough ones
+    stay = rng.randint(3, 12)
+    dx = rng.choice(DIAGNOSES)
+    procedures = [(dx.procedure, rng.randint(1, min(3, stay - 1)))]
+    if rng.random() < detail:
+        procedures.append((rng.choice(EXTRA_PROCEDURES), rng.randint(2, stay - 1)))
+    events = []
+    for event, treatment in rng.sample(EVENTS, rng.choice((0, 1, 1, 2, 3) if detail > 0.5 else (0, 0, 1))):
+        events.append((event, treatment, rng.randint(2, stay - 1)))
+    labs = []
+    for abbr, _, unit, (low, high) in rng.sample(LABS, round(detail * rng.randint(0, len(LABS)))):
+        value = rng.uniform(low, high)
+        labs.append((abbr, f"{value:.1f} {unit}" if high < 20 else f"{round(value)} {unit}"))
     return Case(
-        age=rng.randint(24, 88),
+        age=rng.randint(19, 89),
         female=rng.random() < 0.5,
-        dx=rng.choice(DIAGNOSES),
-        comorbidities=tuple(rng.sample(COMORBIDITIES, rng.randint(2, 4))),
+        dx=dx,
+        comorbidities=tuple(rng.sample(COMORBIDITIES, rng.randint(1, 2 + round(3 * detail)))),
         symptom_days=rng.randint(1, 7),
-        proc_day=rng.randint(1, min(3, stay - 1)),
+        vitals=(round(rng.uniform(36.4, 39.4), 1), rng.randint(62, 124), rng.randint(96, 172), rng.randint(54, 98),
+                rng.randint(88, 99)),
+        labs=tuple(labs),
+        procedures=tuple(procedures),
         switch_day=rng.randint(2, stay - 1),
-        event=rng.choice(EVENTS),
-        event_day=rng.randint(2, stay - 1),
+        events=tuple(sorted(events, key=lambda e: e[2])),
         stay=stay,
         disposition=rng.choice(DISPOSITIONS),
         condition=rng.choice(CONDITIONS),
         follow_weeks=rng.choice((1, 2, 4)),
+        detail=detail,
     )
 
 
-def _and_list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def coreference_sentence(case: Case) -> str:
-    return f"It was changed to {case.dx.step_down} on hospital day {case.switch_day}."
-
-
-def render_note(case: Case, rng: random.Random) -> str:
+def render_note(case: Case, rng: random.Random) -> Note:
     dx = case.dx
+    note = Note("")
+    used = note.abbreviations
     sex = "F" if case.female else "M"
-    pmh = _and_list([abbr for _, abbr, _ in case.comorbidities])
-    arrival = rng.choice(("presented to the ED with", "came to the ED complaining of", "was brought in for"))
-    heading = rng.choice(("Discharge Summary:", "Discharge Summary", "DISCHARGE SUMMARY:"))
-    return "\n".join(
-        [
-            heading,
-            f"Admitting Dx: {dx.name}" + (f" ({dx.abbr})" if dx.abbr != dx.name else ""),
-            "",
-            "HPI:",
-            f"{case.age} y/o {sex} w/ PMH of {pmh} {arrival} {dx.complaint} x{case.symptom_days} days. "
-            f"Initial {dx.test}: {dx.finding}.",
-            "",
-            "Hospital Course:",
-            f"Started on {dx.drug} {dx.dose} for {dx.abbr}. {coreference_sentence(case)} "
-            f"{dx.procedure[0].upper() + dx.procedure[1:]} on hospital day {case.proc_day}. "
-            f"Developed {case.event[0]} on day {case.event_day}, treated with {case.event[1]}. "
-            f"D/c'd on hospital day {case.stay}.",
-            "",
-            f"Discharge: {case.disposition}, {case.condition} condition. "
-            f"F/u {dx.service} clinic in {case.follow_weeks} wk{'s' if case.follow_weeks > 1 else ''}.",
-        ]
-    )
+    pmh = and_list([c.abbr for c in case.comorbidities])
+    used.update(("y/o", "PMH"))
+    arrival = rng.choice(("presented to the ED c/o", "came to the ED c/o", "was brought to the ED with"))
+    used.update(("ED", "c/o") if "c/o" in arrival else ("ED",))
+    days = f"{case.symptom_days} day{'s' if case.symptom_days > 1 else ''}"
+    hpi = f"{case.age} y/o {sex} w/ PMH of {pmh} who {arrival} {dx.complaint} x{days}."
+    note.sentences["hpi"] = hpi
+    temp, hr, sbp, dbp, spo2 = case.vitals
+    vitals = f"On arrival T {temp}, HR {hr}, BP {sbp}/{dbp}, SpO2 {spo2}% on RA."
+    used.add("RA")
+    test = f"Initial {dx.test} showed {dx.finding}."
+
+    heading = rng.choice(("Discharge Summary:", "DISCHARGE SUMMARY", "Discharge Summary"))
+    lines = [heading]
+    lines.append(rng.choice(("Admission Diagnosis: ", "Admitting Dx: ", "Reason for Admission: ")) + dx.name)
+    if rng.random() < case.detail:
+        lines.append(f"Service: {dx.service.capitalize()}")
+    hpi_heading = rng.choice(("History of Present Illness:", "HPI:"))
+    if hpi_heading == "HPI:":
+        used.add("HPI")
+    lines += ["", hpi_heading, " ".join((hpi, vitals, test))]
+    if rng.random() < case.detail:
+        lines += ["", "Social History:", rng.choice(SOCIAL) + " No EtOH or illicit drug use."]
+        used.add("EtOH")
+    if rng.random() < case.detail:
+        exam = rng.sample(EXAM_LINES, rng.randint(2, len(EXAM_LINES)))
+        lines += ["", rng.choice(("Physical Exam:", "Exam on Admission:"))] + [line for line, _ in exam]
+        used.update(a for _, abbrs in exam for a in abbrs)
+    if case.labs:
+        lines += ["", rng.choice(("Pertinent Labs:", "Labs on Admission:"))]
+        if rng.random() < 0.5:
+            lines.append(", ".join(f"{abbr} {value}" for abbr, value in case.labs))
+        else:
+            lines += [f"- {abbr}: {value}" for abbr, value in case.labs]
+
+    start = f"Started on {dx.drug} {dx.dose} for {dx.abbr}."
+    switch = f"It was changed to {dx.step_down} on HD {case.switch_day}."
+    used.add("HD")
+    note.sentences["coreference_drug"] = switch
+    first_procedure, first_day = case.procedures[0]
+    procedure = (f"{first_procedure[0].upper() + first_procedure[1:]} on HD {first_day}; "
+                 f"it showed {dx.procedure_finding}.")
+    note.sentences["coreference_procedure"] = procedure
+    course = [start, switch, procedure]
+    for event, treatment, day in case.events:
+        course.append(rng.choice((f"Course c/b {event} on HD {day}, tx'd w/ {treatment}.",
+                                  f"Developed {event} on HD {day}, tx'd w/ {treatment}.")))
+        used.add("tx'd")
+    if rng.random() < case.detail:
+        course.append(rng.choice(("Pt remained in NAD thereafter.", "Remained afebrile and in NAD.")))
+        used.add("NAD")
+    if rng.random() < case.detail - 0.3:  # thorough notes narrate the stay day by day
+        for day in range(1, case.stay):
+            course.append(f"HD {day}: {rng.choice(PROGRESS)}")
+    course.append(f"D/c'd on HD {case.stay}.")
+    used.add("D/c'd")
+    lines += ["", rng.choice(("Hospital Course:", "Brief Hospital Course:")), " ".join(course)]
+
+    lines += ["", "Procedures:"] + [f"- {name} (HD {day})" for name, day in case.procedures]
+    diagnoses = [dx.name] + [event for event, _, _ in case.events] + [c.name for c in case.comorbidities]
+    lines += ["", "Discharge Diagnoses:"] + [f"{i}. {name}" for i, name in enumerate(diagnoses, 1)]
+    meds = case.discharge_medications
+    lines += ["", "Discharge Medications:"] + [f"{i}. {drug} {dose}" for i, (drug, dose) in enumerate(meds, 1)]
+    used.update(a for a in ("PO", "BID") if any(f" {a}" in dose for _, dose in meds))
+
+    written, _ = case.disposition
+    disposition = f"Discharged to {written} in {case.condition} condition."
+    used.update(a for a in ("VNA", "SNF") if a in written)
+    note.sentences["disposition"] = disposition
+    follow = f"F/u {dx.service} clinic in {case.follow_weeks} wk{'s' if case.follow_weeks > 1 else ''}."
+    used.add("F/u")
+    lines += ["", rng.choice(("Disposition and Follow-up:", "Disposition:")), f"{disposition} {follow}"]
+    if rng.random() < case.detail / 2:
+        lines.append(f"Pending at discharge: {rng.choice(PENDING)}.")
+    if rng.random() < case.detail + 0.1:
+        precaution, abbrs = rng.choice(RETURN_PRECAUTIONS)
+        lines += ["", "Discharge Instructions:", rng.choice(DIETS), rng.choice(ACTIVITY), precaution]
+        used.update(abbrs)
+    note.text = "\n".join(lines)
+    assert used <= set(ABBREVIATIONS), used - set(ABBREVIATIONS)
+    return note
 
 
-def question_and_answer(case: Case, task: str, rng: random.Random) -> tuple[str, str]:
-    """One question of the given task about this case, with its gold answer."""
-    dx = case.dx
-    if task == "Named Entity Recognition":
-        q = rng.choice((
-            "List the medical conditions in the patient's past medical history.",
-            "Identify all chronic conditions mentioned in the HPI.",
-            "Which comorbidities does the patient have, according to the discharge summary?",
-        ))
-        return q, _and_list([name for name, _, _ in case.comorbidities]).capitalize() + "."
-    if task == "Abbreviation Expansion":
-        name, abbr, _ = rng.choice(case.comorbidities)
-        q = rng.choice((
-            f"What does the abbreviation '{abbr}' stand for in the discharge summary?",
-            f"Expand the abbreviation {abbr} used in the patient's history.",
-            f"In this note, what is meant by '{abbr}'?",
-        ))
-        return q, f"{abbr} stands for {name}."
-    if task == "Relation Extraction":
-        q = rng.choice((
-            f"Which medication was started to treat the patient's {dx.name}?",
-            f"What treatment was given for {dx.abbr} on admission?",
-            f"How was the {case.event[0]} during the hospital stay treated?",
-        ))
-        if "treated" in q:
-            return q, f"The {case.event[0]} was treated with {case.event[1]}."
-        return q, f"The patient was started on {dx.drug} {dx.dose} for {dx.name}."
-    if task == "Temporal Information Extraction":
-        kind = rng.randrange(3)
-        if kind == 0:
-            q = f"On which hospital day was the {dx.procedure} performed?"
-            return q, f"The {dx.procedure} was performed on hospital day {case.proc_day}."
-        if kind == 1:
-            q = "How many days was the patient in the hospital?"
-            return q, f"The patient was in the hospital for {case.stay} days."
-        q = f"When did the patient develop {case.event[0]}?"
-        return q, f"The patient developed {case.event[0]} on hospital day {case.event_day}."
-    if task == "Coreference Resolution":
-        q = rng.choice((
-            f"In the sentence '{coreference_sentence(case)}', what does 'It' refer to?",
-            f"What does the pronoun 'It' refer to in '{coreference_sentence(case)}'?",
-        ))
-        return q, f"'It' refers to {dx.drug} {dx.dose}, which was changed to {dx.step_down}."
-    if task == "Paraphrasing":
-        q = rng.choice((
-            "Paraphrase the HPI in plain language for the patient.",
-            "Rewrite the HPI so that a layperson can understand it.",
-        ))
-        plain = _and_list([words for _, _, words in case.comorbidities])
-        return q, (
-            f"A {case.age}-year-old {case.noun} with {plain} came to the emergency department "
-            f"with {dx.complaint} for {case.symptom_days} days."
-        )
-    if task == "Summarization":
-        q = rng.choice((
-            "Summarize the hospital course in one sentence.",
-            "Give a brief summary of this hospitalization.",
-        ))
-        return q, (
-            f"{case.age}-year-old {case.noun} admitted with {dx.name}, treated with {dx.drug}, "
-            f"discharged to {case.disposition} in {case.condition} condition after {case.stay} days."
-        )
-    if task == "Question Answering":
-        if rng.random() < 0.25:
-            q, what = rng.choice(NOT_IN_NOTE)
-            return q, f"The discharge summary does not mention the patient's {what}."
-        kind = rng.randrange(2)
-        if kind == 0:
-            q = "What follow-up was arranged at discharge?"
-            weeks = f"{case.follow_weeks} week{'s' if case.follow_weeks > 1 else ''}"
-            return q, f"Follow-up in the {dx.service} clinic in {weeks}."
-        q = "Where was the patient discharged to?"
-        return q, f"The patient was discharged to {case.disposition} in {case.condition} condition."
-    raise ValueError(f"unknown task: {task}")
+def iter_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool = False) -> Iterator[dict]:
+    """Rows in the Asclepius schema, the same for the same seed; tasks cycle so all 8 are balanced.
 
-
-def generate_rows(n: int, seed: int = 0, first_patient_id: int = 1) -> list[dict]:
-    """`n` rows in the Asclepius schema, the same for the same seed; tasks cycle so all 8 are balanced."""
+    With `notes_only`, rows are `patient_id, note` for stage-1 pretraining.
+    """
     rng = random.Random(seed)
-    rows = []
     for i in range(n):
         case = sample_case(rng)
+        note = render_note(case, rng)
+        if notes_only:
+            yield {"patient_id": first_patient_id + i, "note": note.text}
+            continue
         task = TASKS[i % len(TASKS)]
-        question, answer = question_and_answer(case, task, rng)
-        rows.append(
-            {
-                "patient_id": first_patient_id + i,
-                "note": render_note(case, rng),
-                "question": question,
-                "answer": answer,
-                "task": task,
-            }
-        )
-    return rows
+        question, answer = question_and_answer(case, note, task, rng, unanswerable=rng.random() < UNANSWERABLE_RATE)
+        yield {"patient_id": first_patient_id + i, "note": note.text, "question": question, "answer": answer,
+               "task": task}
+
+
+def generate_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool = False) -> list[dict]:
+    return list(iter_rows(n, seed, first_patient_id, notes_only))

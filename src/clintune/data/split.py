@@ -1,19 +1,46 @@
-"""Train/test splits grouped by patient, so that no patient's note is seen in training and in testing."""
+"""Sampling stratified by task, and train/validation/test splits grouped by patient, deterministic for a seed.
+
+A patient's rows always land on one side, so no note is seen in training and in testing. A patient belongs to the
+task of their first row.
+"""
 
 from __future__ import annotations
 
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from datasets import Dataset
 
 from clintune.errors import ClintuneError
 
 
-def split_by_patient(dataset: Dataset, test_per_task: int, seed: int = 0) -> tuple[Dataset, Dataset]:
-    """Hold out whole patients until every task has `test_per_task` held-out questions (or as close as the data allows).
+def sample_by_task(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
+    """`n` rows whose task mix matches the dataset's (largest-remainder allocation), in file order."""
+    if n >= len(dataset):
+        return dataset
+    rows_by_task: dict[str, list[int]] = defaultdict(list)
+    for index, task in enumerate(dataset["task"]):
+        rows_by_task[task].append(index)
+    shares = {task: n * len(rows) / len(dataset) for task, rows in rows_by_task.items()}
+    quota = {task: int(share) for task, share in shares.items()}
+    by_remainder = sorted(shares, key=lambda t: (shares[t] - quota[t], t), reverse=True)
+    for task in by_remainder[: n - sum(quota.values())]:
+        quota[task] += 1
+    rng = random.Random(seed)
+    chosen = [i for task in sorted(rows_by_task) for i in rng.sample(rows_by_task[task], quota[task])]
+    return dataset.select(sorted(chosen))
 
-    A patient's task is the task of their first row; all of their rows go to the same side.
+
+def _quota(size: int | float, questions: int) -> int:
+    """An int is a number of questions per task; a float in (0, 1) is a fraction of the task's questions."""
+    return size if isinstance(size, int) else round(size * questions)
+
+
+def split_by_patient(dataset: Dataset, test_size: int | float, val_size: int | float = 0, seed: int = 0
+                     ) -> dict[str, Dataset]:
+    """Hold out whole patients, task by task, for test then validation; the rest is train.
+
+    Returns {"train", "test"} plus "validation" when `val_size` is non-zero.
     """
     rows_of: dict[object, list[int]] = defaultdict(list)
     for index, patient in enumerate(dataset["patient_id"]):
@@ -22,23 +49,30 @@ def split_by_patient(dataset: Dataset, test_per_task: int, seed: int = 0) -> tup
     patients_by_task: dict[str, list[object]] = defaultdict(list)
     for patient, indices in rows_of.items():
         patients_by_task[tasks[indices[0]]].append(patient)
+    questions_per_task = Counter(tasks)
 
     rng = random.Random(seed)
-    test_rows: list[int] = []
+    held: dict[str, list[int]] = {"test": [], "validation": []}
     for task in sorted(patients_by_task):
         patients = patients_by_task[task]
         rng.shuffle(patients)
-        taken = 0
-        for patient in patients:
-            if taken >= test_per_task:
-                break
-            test_rows.extend(rows_of[patient])
-            taken += sum(1 for i in rows_of[patient] if tasks[i] == task)
-    held_out = set(test_rows)
+        remaining = iter(patients)
+        for split, size in (("test", test_size), ("validation", val_size)):
+            wanted, taken = _quota(size, questions_per_task[task]), 0
+            while taken < wanted:
+                patient = next(remaining, None)
+                if patient is None:
+                    break
+                held[split].extend(rows_of[patient])
+                taken += sum(1 for i in rows_of[patient] if tasks[i] == task)
+    held_out = set(held["test"]) | set(held["validation"])
     train_rows = [i for i in range(len(dataset)) if i not in held_out]
     if not train_rows:
         raise ClintuneError(
-            f"no rows left for training after holding out {test_per_task} questions per task",
-            fix="generate more rows or lower data.test_per_task",
+            f"no rows left for training after holding out test_size={test_size} and val_size={val_size} per task",
+            fix="use more data or smaller data.test_size / data.val_size",
         )
-    return dataset.select(train_rows), dataset.select(sorted(test_rows))
+    splits = {"train": dataset.select(train_rows), "test": dataset.select(sorted(held["test"]))}
+    if val_size:
+        splits["validation"] = dataset.select(sorted(held["validation"]))
+    return splits

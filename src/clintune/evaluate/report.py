@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from clintune.runs import write_text
+from clintune.runs import write_figure, write_text
 
 
 def comparison_rows(metrics: dict) -> list[tuple[str, int, float, float, float, float]]:
@@ -35,8 +35,7 @@ def plot_loss(log_history: list[dict], path: Path) -> None:
     ax.set_title("Stage 2 (SFT) loss")
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    write_figure(path, fig)
     plt.close(fig)
 
 

@@ -1,0 +1,232 @@
+"""`clintune data ...`: thin wrappers (parse, call the library, print) over clintune.data and clintune.prompts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import track
+from rich.table import Table
+
+from clintune.errors import USER_ERROR_EXIT_CODE
+
+data_app = typer.Typer(help="Load, check, describe, prepare, generate and scan clinical QA data.",
+                       no_args_is_help=True)
+out = Console(soft_wrap=True)  # one report line stays one line, whatever the terminal width
+err = Console(stderr=True, soft_wrap=True)
+
+PathArg = Annotated[str, typer.Argument(help="CSV, TSV, JSONL, JSON, Parquet, save_to_disk folder, .txt notes "
+                                              "(file or folder), or a hub dataset id when online.")]
+ColumnsOpt = Annotated[str | None, typer.Option("--columns", help="Column mapping canonical=source,... e.g. "
+                                                "question=instruction,note=input,answer=output; or alpaca, messages.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+TokenizerOpt = Annotated[str | None, typer.Option("--tokenizer", help="Model short name or folder whose tokenizer "
+                                                  "counts tokens.")]
+TemplateOpt = Annotated[str, typer.Option("--template", help="Prompt template (asclepius).")]
+ChatOpt = Annotated[bool, typer.Option("--chat/--no-chat", help="Put the template in the model's chat user turn.")]
+
+
+def _print_json(data) -> None:
+    out.print_json(json.dumps(data, ensure_ascii=False))
+
+
+def _warn(lines: list[str]) -> None:
+    for line in lines:
+        err.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
+
+
+def _tokenizer(name: str | None):
+    from clintune.models.load import load_tokenizer
+
+    return load_tokenizer(name) if name else None
+
+
+@data_app.command("validate")
+def validate_cmd(path: PathArg, columns: ColumnsOpt = None,
+                 notes_only: Annotated[bool, typer.Option("--notes-only", help="Only a note column is needed.")]
+                 = False,
+                 max_note_chars: Annotated[int, typer.Option("--max-note-chars", help="Notes longer than this are "
+                                                             "an error.")] = 16_000,
+                 as_json: JsonOpt = False):
+    """Check data before training; exit 0 when usable, 2 with one line per kind of problem."""
+    from clintune.data.load import load_data
+    from clintune.data.validate import validate
+
+    report = validate(load_data(path, columns, notes_only or None), max_note_chars)
+    if as_json:
+        _print_json(report.as_json())
+    else:
+        _warn(report.warnings)
+        for problem in report.problems:
+            style = "yellow" if problem.severity == "warning" else "red"
+            err.print(escape(report.line(problem)), style=style, highlight=False)
+        kind = "notes (stage-1 pretraining)" if report.notes_only else "question-answer rows"
+        verdict = "[green]usable[/green]" if report.ok else "[red]not usable[/red]"
+        out.print(f"{report.rows:,} {kind} in {escape(path)}: {verdict}", highlight=False)
+    if not report.ok:
+        raise typer.Exit(USER_ERROR_EXIT_CODE)
+
+
+@data_app.command("stats")
+def stats_cmd(path: PathArg, columns: ColumnsOpt = None, tokenizer: TokenizerOpt = None,
+              template: TemplateOpt = "asclepius", chat: ChatOpt = True,
+              plot: Annotated[Path | None, typer.Option("--plot", help="Write length histograms to this PNG.")] = None,
+              as_json: JsonOpt = False):
+    """Rows, patients, task mix, and lengths in characters (and tokens, with --tokenizer)."""
+    from clintune.data.load import load_data
+    from clintune.data.stats import data_stats, plot_lengths
+    from clintune.prompts.preview import example_token_length
+
+    loaded = load_data(path, columns)
+    tok = _tokenizer(tokenizer)
+    example = example_token_length(tok, template, chat) if tok is not None and not loaded.notes_only else None
+    summary, lengths = data_stats(loaded, tok, example)
+    if plot:
+        plot_lengths(lengths, plot)
+    if as_json:
+        _print_json(summary)
+        return
+    _warn(loaded.warnings)
+    out.print(f"{summary['rows']:,} rows, {summary['patients']:,} patients in {escape(path)}", highlight=False)
+    if summary["tasks"]:
+        table = Table(title="task mix")
+        table.add_column("task")
+        table.add_column("rows", justify="right")
+        table.add_column("share", justify="right")
+        for task, info in summary["tasks"].items():
+            table.add_row(task, f"{info['rows']:,}", f"{info['share']:.1%}")
+        out.print(table)
+    table = Table(title="lengths")
+    for column in ("unit", "column", "min", "p10", "median", "p90", "max", "mean"):
+        table.add_column(column, justify="left" if column in ("unit", "column") else "right")
+    for unit, by_column in summary["lengths"].items():
+        for column, d in by_column.items():
+            if d:
+                table.add_row(unit, column, *(f"{d[k]:,.0f}" for k in ("min", "p10", "median", "p90", "max", "mean")))
+    out.print(table)
+    if plot:
+        out.print(f"histograms written to {plot}")
+
+
+@data_app.command("prepare")
+def prepare_cmd(path: PathArg,
+                out_dir: Annotated[Path, typer.Option("--out", help="New or empty folder for the splits and card.")],
+                columns: ColumnsOpt = None,
+                max_note_chars: Annotated[int | None, typer.Option(help="Drop notes longer than this.")] = None,
+                max_tokens: Annotated[int | None, typer.Option(help="Drop examples longer than this (needs "
+                                                               "--tokenizer).")] = None,
+                tokenizer: TokenizerOpt = None, template: TemplateOpt = "asclepius", chat: ChatOpt = True,
+                sample: Annotated[int | None, typer.Option(help="Keep this many rows, stratified by task.")] = None,
+                test_size: Annotated[float, typer.Option(help="Whole number: questions per task; below 1: fraction "
+                                                         "per task.")] = 0.1,
+                val_size: Annotated[float, typer.Option(help="Like --test-size, for validation.")] = 0.1,
+                seed: int = 0,
+                allow_phi: Annotated[str | None, typer.Option("--allow-phi", help="Proceed despite identifier "
+                                                              "findings; the reason is recorded.")] = None):
+    """Filter, sample and split by patient; write train/validation/test JSONL and data_card.json."""
+    from clintune.config import data_section
+    from clintune.data.load import load_data
+    from clintune.data.prepare import prepare, write_prepared
+    from clintune.prompts.preview import example_token_length
+    from clintune.runs import new_run_dir
+
+    options = data_section(path=path, columns=columns, max_note_chars=max_note_chars, max_tokens=max_tokens,
+                           sample=sample, test_size=test_size, val_size=val_size, seed=seed, allow_phi=allow_phi)
+    loaded = load_data(path, columns)
+    tok = _tokenizer(tokenizer)
+    length = example_token_length(tok, template, chat) if tok is not None else None
+    label = f" ({tokenizer}, {template} template)" if tok is not None else ""
+    prepared = prepare(loaded, options, length, label)
+    folder = new_run_dir("data", out_dir)
+    _warn(loaded.warnings)
+    for path_written in write_prepared(prepared, folder):
+        out.print(f"wrote {path_written}", highlight=False)
+    for step in prepared.card["counts"]:
+        out.print(f"  {step['step']}: {step['rows']:,} rows", highlight=False)
+    splits = ", ".join(f"{n} {s['rows']:,}" for n, s in prepared.card["splits"].items())
+    out.print(f"splits (no patient in two): {splits}", highlight=False)
+
+
+@data_app.command("generate")
+def generate_cmd(n: Annotated[int, typer.Option("--n", min=1, help="Rows to write.")],
+                 out_file: Annotated[Path, typer.Option("--out", help=".jsonl, .json, .csv or .parquet")],
+                 seed: Annotated[int, typer.Option("--seed")] = 0,
+                 notes_only: Annotated[bool, typer.Option("--notes-only", help="Notes without questions.")] = False,
+                 plant_phi: Annotated[float, typer.Option("--plant-phi", min=0.0, max=1.0, help="Fraction of notes "
+                                                          "given invented identifiers (truth in FILE.identifiers.json"
+                                                          ").")] = 0.0):
+    """Synthetic discharge summaries with gold answers for the 8 Asclepius tasks (deterministic per seed)."""
+    from clintune.data.generate import iter_rows
+    from clintune.data.plant import plant_identifiers
+    from clintune.data.save import save_rows
+    from clintune.runs import write_json
+
+    rows = list(track(iter_rows(n, seed, notes_only=notes_only), total=n, description="generating",
+                      console=err, disable=n < 5000))
+    if plant_phi:
+        rows, truth = plant_identifiers(rows, plant_phi, seed)
+        write_json(out_file.with_name(out_file.name + ".identifiers.json"), {"identifiers": truth})
+    save_rows(rows, out_file)
+    out.print(f"wrote {n:,} {'notes' if notes_only else 'rows'} to {out_file}", highlight=False)
+
+
+@data_app.command("scan-phi")
+def scan_phi_cmd(path: PathArg, columns: ColumnsOpt = None, as_json: JsonOpt = False,
+                 show: Annotated[int, typer.Option(help="Findings to list (all are counted).")] = 50):
+    """Scan for patient identifiers (HIPAA Safe Harbor classes); exit 0 when clean, 2 on findings."""
+    from clintune.data.load import load_data
+    from clintune.data.phi import masked_snippet, scan_rows, summarize_findings
+
+    loaded = load_data(path, columns)
+    dataset = loaded.dataset
+    text_columns = [c for c in ("note", "question", "answer") if c in dataset.column_names]
+    rows = track(dataset.select_columns(text_columns), total=len(dataset), description="scanning", console=err,
+                 disable=len(dataset) < 2000 or as_json)
+    findings = list(scan_rows(rows, text_columns))
+    summary = summarize_findings(findings)
+    if as_json:
+        _print_json({"findings": [f.as_json() for f in findings], "summary": summary})
+    else:
+        table = Table(title=f"identifiers found in {path} (masked)")
+        for column in ("row", "column", "class", "context"):
+            table.add_column(column)
+        for finding in findings[:show]:
+            text = dataset[finding.row][finding.column]
+            table.add_row(str(finding.row), finding.column, finding.cls, escape(masked_snippet(text, finding)))
+        if findings:
+            out.print(table)
+        more = f" (first {show} listed)" if len(findings) > show else ""
+        by_class = ", ".join(f"{cls} {n}" for cls, n in summary["by_class"].items()) or "none"
+        out.print(f"{len(findings):,} identifiers in {summary['rows_with_findings']:,} of {len(dataset):,} rows"
+                  f"{more}: {by_class}", highlight=False)
+    if findings:
+        raise typer.Exit(USER_ERROR_EXIT_CODE)
+
+
+@data_app.command("preview")
+def preview_cmd(path: PathArg, tokenizer: Annotated[str, typer.Option("--tokenizer", help="Model short name or "
+                                                                      "folder.")],
+                template: TemplateOpt = "asclepius", chat: ChatOpt = True, columns: ColumnsOpt = None,
+                n: Annotated[int, typer.Option("--n", min=1)] = 3,
+                max_length: Annotated[int, typer.Option(help="Training max length, to check truncation.")] = 512,
+                as_json: JsonOpt = False):
+    """Show exactly what training sees: trained tokens in green, masked ones grey, the EOS marked."""
+    from clintune.data.load import load_data
+    from clintune.prompts.preview import preview_examples
+
+    loaded = load_data(path, columns)
+    previews = preview_examples(loaded.dataset, _tokenizer(tokenizer), template, chat, max_length, n)
+    if as_json:
+        _print_json([p.as_json() for p in previews])
+        return
+    for p in previews:
+        out.rule(escape(f"row {p.row} · {p.task}"))
+        out.print(p.as_text(), soft_wrap=True)
+        out.print(f"tokens: {p.prompt_tokens} prompt (masked) + {p.answer_tokens} answer incl. EOS (trained) = "
+                  f"{p.total} of max {p.max_length}", highlight=False)
+        if p.truncation:
+            err.print(f"[yellow]warning:[/yellow] row {p.row}: {escape(p.truncation)}", highlight=False)

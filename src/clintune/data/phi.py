@@ -1,0 +1,170 @@
+"""A patient-identifier scan for the HIPAA Safe Harbor classes that clinical text can carry.
+
+Offline tools we tried missed names, record numbers and dates (../shared/reference/evaluation.md), and the good NER
+models need downloads, so this is a set of context rules: a label ("MRN:", "Fax", "Member ID") or a shape (an e-mail,
+a dotted IP, a date with a day in it) marks the identifier, and clinical look-alikes (blood pressures, doses, lab
+values, hospital days, bare years) are left alone. `benchmarks/phi_scan.py` measures recall and precision per class on
+identifiers the generator planted.
+
+Findings carry positions, never the identifier's text; `masked_snippet` shows the context with every identifier in
+it replaced by its class.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+CLASSES = ("name", "date", "age", "phone", "fax", "email", "ssn", "mrn", "account", "health_plan", "license",
+           "vehicle", "device", "address", "zip", "url", "ip")
+
+_NAME = r"(?:[A-Z]'[A-Z][a-z]+|[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
+_FULL_NAME = rf"{_NAME}(?: [A-Z]\.)?(?: {_NAME}){{0,2}}"
+_LAST_FIRST = rf"{_NAME}, ?{_NAME}(?: [A-Z]\.)?"
+_MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
+          r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+# MD and PA are also degrees ("Ana Lee, MD"), so after a comma they count as states only before a ZIP code.
+_STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
+           "|OH|OK|OR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY")
+_STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Circle"
+           r"|Highway|Hwy|Parkway|Pkwy)")
+_NUMBER_SEP = r"\s?(?i:#|no\.?|number)?\s?[:#]?\s?"
+_CODE = r"([A-Z0-9][A-Z0-9-]{4,}[A-Z0-9])"  # a code must also contain a digit; checked in _valid
+_PHONE = r"(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-])\d{3}[ .-]\d{4}"
+_END = r"(?![\d/-]|\.\d)"  # not followed by more of a number; a sentence's full stop is fine
+
+# Words that look like names after a label but are the note's own vocabulary.
+_NOT_NAMES = {"Discharge", "Hospital", "Admission", "History", "Service", "Pending", "Follow", "Physical", "The",
+              "Patient", "Unknown", "None", "Not", "Pt", "Name", "Seen", "Admitted", "Denies", "Lives", "On", "At"}
+
+_NAME_LABELS = ("patient name", "patient", "pt name", "pt", "name", "attending", "pcp", "primary care physician",
+                "resident", "nurse", "seen by", "signed by", "dictated by", "cosigned by", "emergency contact",
+                "contact", "next of kin", "nok", "health care proxy", "hcp", "guardian", "referring physician")
+_RELATIVES = ("wife", "husband", "daughter", "son", "mother", "father", "sister", "brother", "partner", "spouse",
+              "friend", "niece", "nephew", "grandson", "granddaughter", "caregiver")
+
+# (class, pattern, group holding the identifier, needles). Label words match case-insensitively with (?i:...), the
+# identifier itself case-sensitively, so "Patient: John Smith" matches and "patient: no acute distress" does not.
+# Labelled rules come first: "MRN: 45-07-2014" is a record number, not a date. A rule runs only on text that contains
+# one of its needles (lower-case), which keeps a clean note's scan cheap.
+_RULE_TABLE = (
+    ("email", r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b", 0, ("@",)),
+    ("url", r"\b(?:https?://|www\.)[^\s<>\"')\]]+[^\s<>\"')\].,;]", 0, ("http", "www.")),
+    ("ip", r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)" + _END, 0, ()),
+    ("ssn", r"\b(?i:ssn|social security(?: number| no\.?)?)\s?[:#]?\s?(\d{9}|\d{3} \d{2} \d{4})\b", 1,
+     ("ssn", "social security")),
+    ("fax", rf"(?i:\bfax(?:ed)?(?: to| no\.?| number| ?#)?)\s?[:.]?\s?({_PHONE})", 1, ("fax",)),
+    ("mrn", r"\b(?i:mrn|medical record|med\.? rec(?:ord)?\.?|unit no\.?|hospital number)" + _NUMBER_SEP
+            + r"([A-Z]{0,3}\d[\d-]{4,}\d)", 1, ("mrn", "record", "med rec", "unit no", "hospital number")),
+    ("account", r"\b(?i:acct\.?|account|billing account|encounter|fin)" + _NUMBER_SEP + r"([A-Z]{0,3}\d[\d-]{4,}\d)",
+     1, ("acct", "account", "encounter", "fin")),
+    ("health_plan", r"\b(?i:member id|member|subscriber id|policy|insurance id|insurance|plan id|health plan"
+                    r"|medicare id|medicare|medicaid id|medicaid|beneficiary id)" + _NUMBER_SEP + _CODE, 1,
+     ("member", "subscriber", "policy", "insurance", "plan", "medicare", "medicaid", "beneficiary")),
+    ("vehicle", r"\b(?i:licen[sc]e plate|plate|vin|vehicle id)" + _NUMBER_SEP + _CODE, 1, ("plate", "vin", "vehicle")),
+    ("license", r"\b(?i:driver'?s licen[sc]e|licen[sc]e(?! plate)|dl|dea|npi|certificate)" + _NUMBER_SEP + _CODE, 1,
+     ("licen", "dl", "dea", "npi", "certificate")),
+    ("device", r"\b(?i:serial(?: no\.?| number)?|s/n|sn|device id|udi|lot)\s?[:#.]?\s?"
+               r"([A-Z0-9][A-Z0-9()./-]{4,}[A-Z0-9])", 1, ("serial", "s/n", "sn", "device", "udi", "lot")),
+    ("zip", rf"\b(?:{_STATES}|MD|PA) (\d{{5}}(?:-\d{{4}})?)\b", 1, ()),
+    ("zip", r"\b(?i:zip(?: code)?)[: ] ?(\d{5}(?:-\d{4})?)\b", 1, ("zip",)),
+    ("ssn", r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])", 0, ("-",)),
+    ("phone", rf"(?<![\d-]){_PHONE}(?![\d-])", 0, ()),
+    ("date", r"\b(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b", 0, ("-",)),
+    ("date", r"(?<![\d/.])\d{1,2}([/.-])\d{1,2}\1(?:19|20)?\d{2}" + _END, 0, ()),
+    ("date", rf"\b{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?(?:,? (?:19|20)\d{{2}})?\b", 0, ()),
+    ("date", rf"\b\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTH}\.?(?:,? (?:19|20)\d{{2}})?\b", 0, ()),
+    ("date", rf"\b{_MONTH}\.?,? (?:of )?(?:19|20)\d{{2}}\b", 0, ()),
+    ("date", rf"\b\d{{1,2}}-{_MONTH}-(?:19|20)?\d{{2}}\b", 0, ("-",)),
+    ("date", r"\b(?i:on|since|from|until|dated|admitted|discharged|dob|seen|d\.o\.b\.?)[: ] ?"
+             r"((?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\d/])", 1, ("/",)),
+    ("age", r"\b((?:9\d|1[01]\d) ?(?:-? ?(?:year|yr)s?[- ]old|y/?o\b|yo\b))", 1, ()),
+    ("age", r"\b(?i:age[d:]?|aged) ?((?:9\d|1[01]\d))\b", 1, ("age",)),
+    ("age", r"\b(?i:pt|patient) is (9\d|1[01]\d)\b(?! ?(?:mg|kg|%|cm|mm|bpm|/))", 1, (" is ",)),
+    ("address", rf"\b\d{{1,5}} (?:[A-Z][a-z]+ ){{1,3}}{_STREET}\b\.?(?:,? (?:Apt|Unit|Suite)\.? ?\w+)?", 0, ()),
+    ("address", rf"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?), (?:(?:{_STATES})\b(?= \d{{5}}|[.,;]|$)|(?:MD|PA)(?= \d{{5}}))",
+     1, (", ",)),
+    ("name", rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.? ({_FULL_NAME})", 1, ("mr", "ms", "miss", "dr", "prof")),
+    ("name", rf"\b(?i:{'|'.join(_NAME_LABELS)}) ?[:#-] ?(?:Dr\.? )?({_LAST_FIRST}|{_FULL_NAME})", 1, (":", "#", "-")),
+    ("name", rf"\b(?i:{'|'.join(_RELATIVES)}),? ({_FULL_NAME})", 1, _RELATIVES),
+    ("name", rf"(?:^|(?<=[.\n] )|(?<=\n))({_NAME} (?:[A-Z]\. )?{_NAME}) (?:is|was) an? \d", 1, (" is a", " was a")),
+    ("name", rf"\b({_NAME} (?:[A-Z]\. )?{_NAME}),? (?:MD|M\.D\.|RN|NP|PA-C|DO)\b", 1, ("md", "m.d.", "rn", "np",
+                                                                                      "pa-c", "do")),
+)
+RULES: tuple[tuple[str, re.Pattern, int, tuple[str, ...]], ...] = tuple(
+    (cls, re.compile(pattern), group, needles) for cls, pattern, group, needles in _RULE_TABLE
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    row: int
+    column: str
+    cls: str
+    start: int
+    end: int
+
+    def as_json(self) -> dict:
+        return {"row": self.row, "column": self.column, "class": self.cls}
+
+
+def _valid(cls: str, text: str) -> bool:
+    if cls in ("health_plan", "vehicle", "license", "device") and not any(ch.isdigit() for ch in text):
+        return False
+    if cls == "name":
+        return text.split()[0].rstrip(",") not in _NOT_NAMES
+    return True
+
+
+def find_identifiers(text: str) -> list[tuple[str, int, int]]:
+    """(class, start, end) of every identifier in `text`; overlapping matches keep the earlier rule's class."""
+    spans: list[tuple[str, int, int]] = []
+    lowered = text.lower()
+    for cls, pattern, group, needles in RULES:
+        if needles and not any(needle in lowered for needle in needles):
+            continue
+        for match in pattern.finditer(text):
+            start, end = match.span(group)
+            if start < 0 or not _valid(cls, match.group(group)):
+                continue
+            if any(start < e and s < end for _, s, e in spans):
+                continue
+            spans.append((cls, start, end))
+    return sorted(spans, key=lambda span: span[1])
+
+
+def scan_rows(rows: Iterable[dict], columns: Iterable[str]) -> Iterator[Finding]:
+    """Findings for every text cell, rows numbered from 0 in input order."""
+    columns = list(columns)
+    for row_number, row in enumerate(rows):
+        for column in columns:
+            value = row.get(column)
+            if isinstance(value, str):
+                for cls, start, end in find_identifiers(value):
+                    yield Finding(row_number, column, cls, start, end)
+
+
+def masked_snippet(text: str, finding: Finding, width: int = 24) -> str:
+    """The context around a finding, every identifier in it replaced by [CLASS]; the identifier is never shown."""
+    lo, hi = max(0, finding.start - width), min(len(text), finding.end + width)
+    pieces, cursor = [], lo
+    for cls, start, end in find_identifiers(text):
+        if end <= lo or start >= hi:
+            continue
+        pieces.append(text[cursor:max(cursor, start)])
+        pieces.append(f"[{cls.upper()}]")
+        cursor = max(cursor, end)
+    pieces.append(text[cursor:hi])
+    snippet = "".join(pieces).replace("\n", " ")
+    return ("…" if lo > 0 else "") + snippet + ("…" if hi < len(text) else "")
+
+
+def summarize_findings(findings: list[Finding]) -> dict:
+    """The scan result a data card records: counts per class and the rows involved, no text."""
+    return {
+        "findings": len(findings),
+        "rows_with_findings": len({f.row for f in findings}),
+        "by_class": dict(sorted(Counter(f.cls for f in findings).items())),
+    }

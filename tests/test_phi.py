@@ -1,0 +1,110 @@
+import json
+
+import pytest
+
+from clintune.config import data_section
+from clintune.data.generate import generate_rows
+from clintune.data.load import load_data
+from clintune.data.phi import CLASSES, find_identifiers, masked_snippet, scan_rows
+from clintune.data.plant import TEMPLATES, plant_identifiers
+from clintune.data.prepare import prepare
+from clintune.data.save import save_rows
+from clintune.errors import ClintuneError
+
+EXAMPLES = [
+    ("Patient: Maria Lopez", "name", "Maria Lopez"),
+    ("Name: O'Brien, Kevin", "name", "O'Brien, Kevin"),
+    ("Discussed with his daughter, Aisha.", "name", "Aisha"),
+    ("DOB: 3/7/51", "date", "3/7/51"),
+    ("Admitted on March 3, 2021.", "date", "March 3, 2021"),
+    ("Pt is a 94 y/o woman.", "age", "94 y/o"),
+    ("Fax (617) 555-0199", "fax", "(617) 555-0199"),
+    ("Call 617-555-0123 for results.", "phone", "617-555-0123"),
+    ("SSN: 123-45-6789", "ssn", "123-45-6789"),
+    ("MRN# 00482910", "mrn", "00482910"),
+    ("Member ID: XHP123456789", "health_plan", "XHP123456789"),
+    ("Lives at 45 Oak Ave, Apt 3.", "address", "45 Oak Ave, Apt 3"),
+    ("Springfield, MA 01103", "zip", "01103"),
+    ("see https://portal.example.org/p/88", "url", "https://portal.example.org/p/88"),
+    ("login from 192.168.14.22.", "ip", "192.168.14.22"),
+    ("license plate 7ABC123", "vehicle", "7ABC123"),
+    ("Pacemaker serial no. PM88213X", "device", "PM88213X"),
+    ("e-mail ana.lee@example.com", "email", "ana.lee@example.com"),
+]
+CLINICAL_LOOKALIKES = (
+    "BP 132/84, HR 92, SpO2 94% on RA. Strength 5/5. 2/6 systolic murmur. EF 35-40%. Lipase of 1,850 U/L. "
+    "Insulin infusion at 0.1 units/kg/h. D/c'd on HD 12. s/p appendectomy in 2009. 74 y/o F. Dr visit next week. "
+    "Follow-up in 2 wks. WBC 14.2 K/uL. Na 134. Dose 1 g IV q24h. pH 7.31. Discharge Diagnoses: 1. CAP"
+)
+
+
+@pytest.mark.parametrize(("text", "cls", "value"), EXAMPLES)
+def test_each_identifier_class_is_found_where_it_is(text, cls, value):
+    found = [(c, text[s:e]) for c, s, e in find_identifiers(text)]
+    assert (cls, value) in found
+
+
+def test_clinical_numbers_are_not_identifiers():
+    assert find_identifiers(CLINICAL_LOOKALIKES) == []
+
+
+def test_planted_identifiers_are_found_with_high_recall_and_precision():
+    rows, truth = plant_identifiers(generate_rows(400, seed=8), rate=0.5, seed=8)
+    findings = list(scan_rows(rows, ["note", "question", "answer"]))
+    assert {t["class"] for t in truth} == set(CLASSES)  # every class is planted
+    assert len({t for t in TEMPLATES}) > 40
+
+    def overlaps(f, t):
+        return f.row == t["row"] and f.column == t["column"] and f.cls == t["class"] and f.start < t["end"] \
+            and t["start"] < f.end
+
+    recall = sum(any(overlaps(f, t) for f in findings) for t in truth) / len(truth)
+    precision = sum(any(overlaps(f, t) for t in truth) for f in findings) / len(findings)
+    assert recall >= 0.95 and precision >= 0.90
+
+
+def test_the_masked_snippet_never_shows_an_identifier():
+    text = "Patient: Maria Lopez, MRN: 4829103, seen 03/14/2021 at 45 Oak Ave."
+    for cls, start, end in find_identifiers(text):
+        snippet = masked_snippet(text, next(f for f in scan_rows([{"note": text}], ["note"]) if f.start == start))
+        for _, s, e in find_identifiers(text):
+            assert text[s:e] not in snippet
+        assert f"[{cls.upper()}]" in snippet
+
+
+def test_scan_phi_command_exit_codes_and_json(tmp_path, cli):
+    clean, dirty = tmp_path / "clean.jsonl", tmp_path / "dirty.jsonl"
+    save_rows(generate_rows(20, seed=1), clean)
+    rows = generate_rows(20, seed=1)
+    rows[3]["note"] += "\nMRN: 4829103"
+    rows[11]["answer"] = "Call Ms. Okafor at 617-555-0123."
+    save_rows(rows, dirty)
+    assert cli("data", "scan-phi", str(clean)).returncode == 0
+    result = cli("data", "scan-phi", str(dirty), "--json")
+    assert result.returncode == 2
+    findings = json.loads(result.stdout)["findings"]
+    assert {"row": 3, "column": "note", "class": "mrn"} in findings
+    assert {"row": 11, "column": "answer", "class": "phone"} in findings
+    assert {"row": 11, "column": "answer", "class": "name"} in findings
+    shown = cli("data", "scan-phi", str(dirty))
+    assert shown.returncode == 2 and "4829103" not in shown.stdout and "555-0123" not in shown.stdout
+    assert "Okafor" not in shown.stdout and "[MRN]" in shown.stdout
+
+
+def test_training_data_with_identifiers_is_refused_unless_allowed(tmp_path, cli):
+    rows = generate_rows(80, seed=3)
+    rows[5]["note"] = "Patient: Maria Lopez\n" + rows[5]["note"]
+    path = tmp_path / "notes.jsonl"
+    save_rows(rows, path)
+    with pytest.raises(ClintuneError, match="1 rows contain patient identifiers \\(name 1\\)"):
+        prepare(load_data(path), data_section(path=str(path), test_size=2))
+    allowed = prepare(load_data(path), data_section(path=str(path), test_size=2, allow_phi="IRB 2026-17, local only"))
+    assert allowed.card["identifier_scan"]["allowed_with_reason"] == "IRB 2026-17, local only"
+    assert allowed.card["identifier_scan"]["by_class"] == {"name": 1}
+
+    every_row = ["data.max_note_chars=null", "data.max_tokens=null", "data.sample=null"]
+    refused = cli("demo", "--quick", "--out", str(tmp_path / "run"), f"data.path={path}", *every_row)
+    assert refused.returncode == 2 and "patient identifiers" in refused.stderr and "--allow-phi" in refused.stderr
+    assert "Maria" not in refused.stderr + refused.stdout
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "failed"
+    assert not (tmp_path / "run" / "adapter").exists()
