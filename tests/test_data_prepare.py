@@ -1,6 +1,7 @@
 import json
 from collections import Counter
 
+import pytest
 from datasets import Dataset
 from typer.testing import CliRunner
 
@@ -13,6 +14,7 @@ from clintune.data.save import save_rows
 from clintune.data.schema import TASKS
 from clintune.data.split import sample_by_task, split_by_patient
 from clintune.data.stats import data_stats
+from clintune.errors import ClintuneError
 from clintune.prompts.preview import example_token_length, preview_examples
 
 
@@ -78,12 +80,8 @@ def test_prepare_filters_samples_splits_and_writes_a_data_card(tmp_path, tiny_to
 def test_prepare_refuses_invalid_data_before_anything_else():
     loaded = synthetic_data(24, seed=0)
     loaded.dataset = loaded.dataset.map(lambda row, i: {"answer": "" if i == 4 else row["answer"]}, with_indices=True)
-    try:
+    with pytest.raises(ClintuneError, match=r"failed validation: error: empty .*\(row 4\)"):
         prepare(loaded, data_section(test_size=1))
-    except Exception as exc:  # noqa: BLE001 - the message is what is checked
-        assert "failed validation" in str(exc) and "row 4" in str(exc)
-    else:
-        raise AssertionError("invalid data was prepared")
 
 
 def test_stats_count_rows_patients_tasks_and_lengths(tmp_path, tiny_tokenizer):

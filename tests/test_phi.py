@@ -65,7 +65,7 @@ def test_planted_identifiers_are_found_with_high_recall_and_precision():
 
 def test_the_masked_snippet_never_shows_an_identifier():
     text = "Patient: Maria Lopez, MRN: 4829103, seen 03/14/2021 at 45 Oak Ave."
-    for cls, start, end in find_identifiers(text):
+    for cls, start, _end in find_identifiers(text):
         snippet = masked_snippet(text, next(f for f in scan_rows([{"note": text}], ["note"]) if f.start == start))
         for _, s, e in find_identifiers(text):
             assert text[s:e] not in snippet

@@ -66,7 +66,7 @@ class TrainSection(Section):
     method: Literal["lora"] = "lora"
     epochs: float = Field(1.0, gt=0)
     max_steps: int = Field(-1, description="stop after this many optimizer steps; -1 runs the epochs")
-    batch_size: int = Field(2, ge=1, description="per device; batch 2 x accumulation 4 keeps CPU memory under 4 GB")
+    batch_size: int = Field(2, ge=1, description="per device; batch 2 keeps the demo's CPU memory under 4 GB")
     grad_accum: int = Field(4, ge=1)
     lr: float = Field(1e-3, gt=0)
     scheduler: Literal["cosine", "linear", "constant", "constant_with_warmup"] = "cosine"

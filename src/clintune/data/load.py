@@ -59,7 +59,7 @@ def load_data(path: str | Path, columns: str | dict | None = None, notes_only: b
             raise ClintuneError(f"unsupported file type '{path.suffix}'", where=source, fix=f"use {SUPPORTED}")
         digest, utf8 = _scan_file(path)
         table = _read_file(path, kind, utf8, non_text)
-    elif HUB_ID.match(source) and not source.startswith("."):
+    elif HUB_ID.match(source) and not source.startswith(".") and path.suffix.lower() not in FORMATS:
         table, digest = _read_hub(source)
     else:
         raise ClintuneError("data file not found", where=source, fix=f"give the path of a file or folder ({SUPPORTED})")
