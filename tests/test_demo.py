@@ -26,6 +26,8 @@ def test_quick_demo_writes_a_complete_run_directory(cli, tmp_path):
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
     predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
     assert len(predictions) == 16 and {"base", "tuned", "answer", "task"} <= set(predictions[0])
+    card = json.loads((run_dir / "data" / "data_card.json").read_text())
+    assert card["identifier_scan"]["findings"] == 0 and card["splits"]["test"]["rows"] == 16
     train = [json.loads(line) for line in (run_dir / "data" / "train.jsonl").read_text().splitlines()]
     assert not {r["patient_id"] for r in train} & {p["patient_id"] for p in predictions}
 
@@ -35,3 +37,15 @@ def test_demo_refuses_a_non_empty_out_folder(cli, tmp_path):
     result = cli("demo", "--quick", "--out", str(tmp_path))
     assert result.returncode == 2 and "not empty" in result.stderr
     assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_quick_demo_with_qlora_and_with_full_fine_tuning(cli, tmp_path):
+    for method, saved in (("qlora", "adapter/adapter_model.safetensors"), ("full", "model/model.safetensors")):
+        run_dir = tmp_path / method
+        result = cli("demo", "--quick", "--out", str(run_dir), f"train.method={method}", timeout=300)
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert (run_dir / saved).is_file()
+        if method == "qlora":
+            assert "on a 4-bit nf4 base" in result.stderr
+        metrics = json.loads((run_dir / "metrics.json").read_text())
+        assert metrics["train"]["method"] == method and metrics["tuned"]["overall"]["n"] == 16

@@ -62,8 +62,18 @@ class LoraSection(Section):
     )
 
 
+class QuantSection(Section):
+    """The 4-bit base of QLoRA (bitsandbytes); used only when train.method is qlora."""
+
+    type: Literal["nf4", "fp4"] = "nf4"
+    double_quant: bool = Field(False, description="quantise the quantisation constants too (~0.4 bit/param saved)")
+    compute_dtype: Literal["auto", "bf16", "fp16", "fp32"] = Field(
+        "auto", description="dtype of the de-quantised matmuls; auto = bf16 where the device has it, else fp16/fp32")
+
+
 class TrainSection(Section):
-    method: Literal["lora"] = "lora"
+    method: Literal["full", "lora", "qlora", "dora"] = Field(
+        "lora", description="full fine-tuning, LoRA, QLoRA (LoRA on a 4-bit base; see quant) or DoRA")
     epochs: float = Field(1.0, gt=0)
     max_steps: int = Field(-1, description="stop after this many optimizer steps; -1 runs the epochs")
     batch_size: int = Field(2, ge=1, description="per device; batch 2 keeps the demo's CPU memory under 4 GB")
@@ -89,6 +99,7 @@ class RunConfig(Section):
     data: DataSection = DataSection()
     prompt: PromptSection = PromptSection()
     lora: LoraSection = LoraSection()
+    quant: QuantSection = QuantSection()
     train: TrainSection = TrainSection()
     generation: GenerationSection = GenerationSection()
 

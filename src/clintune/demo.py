@@ -23,12 +23,13 @@ from clintune.evaluate.metrics import Scorer, summarize
 from clintune.evaluate.report import plot_loss, write_reports
 from clintune.memory.measure import peak_rss_bytes, release_freed_memory
 from clintune.models.fetch import fetch_model
-from clintune.models.load import load_for_inference, load_model, load_tokenizer
+from clintune.models.load import load_for_inference, load_tokenizer
 from clintune.models.registry import KNOWN_MODELS
 from clintune.prompts.preview import example_token_length
 from clintune.prompts.templates import check_round_trip, encode_example, render_prompt
 from clintune.runs import new_run_dir, set_status, write_json, write_jsonl, write_text
-from clintune.train.adapters import add_lora, count_parameters
+from clintune.train.adapters import count_parameters
+from clintune.train.methods import describe, model_for_method
 from clintune.train.sft import train_sft
 
 TARGET_GAIN_POINTS = 25.0
@@ -128,14 +129,14 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
 
     del model
     train_data = encode_training_set(tokenizer, train_rows, config)
-    model = add_lora(load_model(name, dtype=torch.float32, trust_remote_code=config.model.trust_remote_code),
-                     config.lora)
+    model = model_for_method(name, config, bf16)
     trainable, total = count_parameters(model)
-    say(f"LoRA r={config.lora.r} on {', '.join(sorted(model.peft_config['default'].target_modules))}: "
-        f"{trainable:,} trainable of {total:,} parameters")
+    say(f"{describe(model, config)}: {trainable:,} trainable of {total:,} parameters")
     result = train_sft(model, tokenizer, train_data, config.train, run_dir / "checkpoints", device, bf16)
-    model.save_pretrained(run_dir / "adapter", safe_serialization=True)
-    tokenizer.save_pretrained(run_dir / "adapter")
+    # Full fine-tuning saves the whole model; the adapter methods save only the adapter (safetensors either way).
+    saved = run_dir / ("model" if config.train.method == "full" else "adapter")
+    model.save_pretrained(saved, safe_serialization=True)
+    tokenizer.save_pretrained(saved)
     write_json(run_dir / "train_log.json", result.log_history)
     plot_loss(result.log_history, run_dir / "loss.png")
     with contextlib.suppress(OSError):  # the trainer's output folder stays only if it holds something
@@ -143,10 +144,12 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     timings["train"], clock = time.perf_counter() - clock, time.perf_counter()
     peaks["train"] = peak_rss_bytes() / 2**30
 
-    # The tuned model is evaluated as every later step will use it: the base plus the adapter from the run directory.
+    # The tuned model is evaluated as every later step will use it: what the run directory holds, merged into a fresh
+    # fp32 base for the adapter methods (never into 4-bit weights), then cast to the evaluation dtype.
     del model
     release_freed_memory()
-    model = load_for_inference(name, adapter=str(run_dir / "adapter"), dtype=eval_dtype,
+    full = config.train.method == "full"
+    model = load_for_inference(str(saved) if full else name, adapter=None if full else str(saved), dtype=eval_dtype,
                                trust_remote_code=config.model.trust_remote_code).to(device)
     tuned_answers = answer(model, "tuned model answers")
     timings["tuned_eval"] = time.perf_counter() - clock
@@ -167,7 +170,7 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
         "meets_target": gain >= TARGET_GAIN_POINTS,
         "train": {"steps": result.steps, "seconds": result.seconds, "trainable_params": trainable,
                   "total_params": total, "examples": len(train_rows), "bf16": bf16, "device": device,
-                  "lora_layers": config.lora.top_layers or "all"},
+                  "lora_layers": config.lora.top_layers or "all", "method": config.train.method},
         "peak_rss_gib": peak_rss_bytes() / 2**30,
         "seconds_total": time.perf_counter() - started,
         "seconds_by_phase": timings,

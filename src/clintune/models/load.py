@@ -21,12 +21,14 @@ def load_tokenizer(name: str, trust_remote_code: bool = False):
     return tokenizer
 
 
-def load_model(name: str, dtype: torch.dtype = torch.float32, trust_remote_code: bool = False):
+def load_model(name: str, dtype: torch.dtype = torch.float32, trust_remote_code: bool = False,
+               quantization_config=None):
     source = resolve_model(name)
     try:
         model = AutoModelForCausalLM.from_pretrained(
             source,
             dtype=dtype,
+            quantization_config=quantization_config,
             use_safetensors=True,
             trust_remote_code=trust_remote_code,
             local_files_only=hub_offline(),

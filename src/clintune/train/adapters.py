@@ -50,8 +50,9 @@ def top_layer_indices(model: nn.Module, top_layers: int | None) -> list[int] | N
     return list(range(n_layers - top_layers, n_layers))
 
 
-def add_lora(model: nn.Module, section: LoraSection):
+def add_lora(model: nn.Module, section: LoraSection, dora: bool = False):
     config = LoraConfig(
+        use_dora=dora,
         r=section.r,
         lora_alpha=section.alpha,
         lora_dropout=section.dropout,
