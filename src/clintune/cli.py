@@ -110,6 +110,22 @@ def config_show(
 
 
 @app.command()
+def merge(
+    run: Annotated[Path, typer.Argument(help="Run directory of a lora, qlora or dora run.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="New or empty folder for the merged model.")],
+    dtype: Annotated[str, typer.Option(help="fp32 (default), bf16 or fp16; the merge itself is always fp32.")]
+    = "fp32",
+):
+    """Merge a run's adapter into a fresh full-precision base; the result loads with plain transformers."""
+    from clintune.train.merge import DTYPES, merge_run
+
+    if dtype not in DTYPES:
+        raise ClintuneError(f"unknown --dtype '{dtype}'", fix=f"use one of: {', '.join(DTYPES)}")
+    merged = merge_run(run, out_dir, dtype)
+    out.print(f"merged model written to {merged}", highlight=False)
+
+
+@app.command()
 def doctor():
     """Versions, device, bf16, bitsandbytes backend, cache and offline state."""
     from clintune.doctor import report
