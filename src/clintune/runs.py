@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -32,29 +34,29 @@ def new_run_dir(name: str, out: Path | None) -> Path:
     return out
 
 
-def write_text(path: Path, text: str) -> None:
+@contextmanager
+def atomic_file(path: Path) -> Iterator[str]:
+    """A temporary path beside `path`; renamed onto it when the block succeeds, removed when it fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        yield tmp
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text(path: Path, text: str) -> None:
+    with atomic_file(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
 
 
 def write_figure(path: Path, figure, dpi: int = 110) -> None:
     """A matplotlib figure as PNG, written like every other run file: to a temporary name, then renamed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         figure.savefig(tmp, dpi=dpi, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_json(path: Path, data) -> None:

@@ -72,7 +72,7 @@ class Case:
     def discharge_medications(self) -> list[tuple[str, str]]:
         """(drug, dose) as listed under Discharge Medications: the step-down treatment, then the home medications."""
         meds = [(self.dx.step_down, self.dx.step_down_dose)]
-        meds += [(c.drug, c.dose) for c in self.comorbidities if c.drug != self.dx.step_down]
+        meds += [(c.drug, c.dose) for c in self.comorbidities]
         return meds
 
 

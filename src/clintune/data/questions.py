@@ -77,8 +77,6 @@ def relation(case: Case, note: Note, rng: random.Random) -> tuple[str, str]:
         return q, f"The patient was started on {dx.drug} {dx.dose} for {dx.name}."
     if kind == 1:
         condition = rng.choice(case.comorbidities)
-        if condition.drug == dx.step_down:
-            return relation(case, note, rng)
         q = rng.choice((f"What is {condition.drug} prescribed for in this patient?",
                         f"Which condition does the discharge medication {condition.drug} treat?"))
         return q, f"{first_upper(condition.drug)} treats the patient's {condition.name} ({condition.abbr})."

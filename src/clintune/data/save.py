@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,7 +9,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from clintune.errors import ClintuneError
-from clintune.runs import write_text
+from clintune.runs import atomic_file, write_json, write_jsonl
 
 WRITABLE = (".jsonl", ".json", ".csv", ".parquet")
 
@@ -23,21 +20,14 @@ def save_rows(rows: list[dict], path: Path) -> None:
         raise ClintuneError(f"cannot write '{suffix or path.name}' files", where=str(path),
                             fix=f"name the output with one of: {', '.join(WRITABLE)}")
     if suffix == ".jsonl":
-        write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+        write_jsonl(path, rows)
         return
     if suffix == ".json":
-        write_text(path, json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+        write_json(path, rows)
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
     table = pa.Table.from_pylist(rows)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_file(path) as tmp:
         if suffix == ".csv":
             pa_csv.write_csv(table, tmp)
         else:
             pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
