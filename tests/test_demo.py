@@ -21,7 +21,7 @@ def test_quick_demo_writes_a_complete_run_directory(cli, tmp_path):
     assert (run_dir / "loss.png").stat().st_size > 1000
     assert "| overall |" in (run_dir / "report.md").read_text()
     assert (run_dir / "report.html").is_file()
-    assert not (run_dir / "checkpoints").exists()
+    assert (run_dir / "metrics.jsonl").is_file() and "Not a medical device" in (run_dir / "README.md").read_text()
     assert yaml.safe_load((run_dir / "config.yaml").read_text())["model"]["name"] == "tiny-random-llama"
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
     predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]

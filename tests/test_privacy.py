@@ -20,12 +20,12 @@ def test_importing_clintune_switches_telemetry_off_before_the_hub_client_reads_i
     import sys
 
     env = {k: v for k, v in os.environ.items() if "TELEMETRY" not in k and k != "DO_NOT_TRACK"}
-    code = "import clintune.train.sft, huggingface_hub.constants as c; print(c.HF_HUB_DISABLE_TELEMETRY)"
+    code = "import clintune.train.trainer, huggingface_hub.constants as c; print(c.HF_HUB_DISABLE_TELEMETRY)"
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "True"
 
 
 def test_the_trainer_never_sends_trl_telemetry():
-    from clintune.train.sft import AnswerHeadSFTTrainer
+    from clintune.train.trainer import ClintuneTrainer
 
-    assert AnswerHeadSFTTrainer._send_telemetry(object()) is None
+    assert ClintuneTrainer._send_telemetry(object()) is None

@@ -1,37 +1,34 @@
-"""LoRA on the real SmolLM2-135M-Instruct: a few steps on TRL, and the loss on the trained examples drops."""
+"""LoRA on the real SmolLM2-135M-Instruct: a few steps through `train_stages`, and the saved adapter lowers the loss
+on the trained examples."""
 
 import pytest
 import torch
 from datasets import Dataset
 
-from clintune.config import LoraSection, TrainSection
+from clintune.config import load_config
 from clintune.data.generate import generate_rows
-from clintune.models.load import load_model, load_tokenizer
-from clintune.prompts.templates import encode_example, render_prompt
-from clintune.train.adapters import add_lora, count_parameters
+from clintune.models.load import load_for_inference, load_tokenizer
 from clintune.train.collator import LeftPaddingCollator
-from clintune.train.sft import train_sft
+from clintune.train.run import train_stages
+from clintune.train.stages import encode_sft
 
 
 @pytest.mark.slow
 def test_lora_steps_on_smollm2_lower_the_loss(smollm2_dir, tmp_path):
-    tokenizer = load_tokenizer(str(smollm2_dir))
-    model = add_lora(load_model(str(smollm2_dir)), LoraSection(r=8, alpha=16))
-    trainable, total = count_parameters(model)
-    assert 0 < trainable < total / 20
-    rows = generate_rows(8, seed=11)
-    data = Dataset.from_list(
-        [encode_example(tokenizer, render_prompt(tokenizer, r["note"], r["question"]), r["answer"]) for r in rows]
-    )
-    batch = LeftPaddingCollator(tokenizer.pad_token_id)(data.to_list()[:4])
+    name = str(smollm2_dir)
+    tokenizer = load_tokenizer(name)
+    config = load_config(None, [f"model.name={name}", "lora.r=8", "lora.alpha=16", "train.max_steps=4",
+                                "train.batch_size=4", "train.grad_accum=1", "train.lr=1e-3", "train.warmup_ratio=0",
+                                "train.save_steps=0", "train.max_length=1024"])
+    rows = Dataset.from_list([r for r in generate_rows(40, seed=11) if len(r["note"]) < 1200][:4])
+    result = train_stages(config, tokenizer, rows, tmp_path, "cpu", "fp32", say=lambda _: None)
+    assert result.steps == {"sft": 4} and 0 < result.trainable < result.total / 20
+    batch = LeftPaddingCollator(tokenizer.pad_token_id)(encode_sft(tokenizer, rows, config).to_list())
 
-    def loss() -> float:
+    def loss(model) -> float:
         with torch.no_grad():
             return model(**batch).loss.item()
 
-    before = loss()
-    section = TrainSection(max_steps=4, batch_size=4, grad_accum=1, lr=1e-3, warmup_ratio=0.0)
-    result = train_sft(model, tokenizer, data, section, tmp_path, device="cpu", bf16=False)
-    assert result.steps == 4
-    after = loss()
+    before = loss(load_for_inference(name))
+    after = loss(load_for_inference(name, adapter=str(result.saved)))
     assert after < before - 0.2, (before, after)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -22,7 +25,9 @@ app = typer.Typer(
 )
 models_app = typer.Typer(help="Fetch and list models in clintune's cache.", no_args_is_help=True)
 config_app = typer.Typer(help="Show the resolved config.", no_args_is_help=True)
+recipes_app = typer.Typer(help="The shipped training recipes.", no_args_is_help=True)
 app.add_typer(models_app, name="models")
+app.add_typer(recipes_app, name="recipes")
 app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
 
@@ -57,6 +62,56 @@ def demo(
     out.print(f"[{verdict_style}]ROUGE-L gain {gain:+.1f} points ({word} the {target:.0f}-point target).[/]")
     out.print(f"peak memory {metrics['peak_rss_gib']:.2f} GiB, {metrics['seconds_total']:.0f} s; run directory "
               f"{run_dir}")
+
+
+@app.command()
+def train(
+    recipe: Annotated[str, typer.Argument(help="A shipped recipe name (see `clintune recipes list`) or a YAML path.")],
+    overrides: Annotated[list[str] | None, typer.Argument(help="key=value overrides, e.g. train.lr=1e-4")] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory (default runs/<name>-<timestamp>).")]
+    = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run (--out, else the newest of this name) "
+                                         "from its last complete checkpoint.")] = False,
+    nproc: Annotated[int | None, typer.Option("--nproc", min=1, help="Data-parallel processes (torchrun).")] = None,
+    allow_phi: Annotated[str | None, typer.Option("--allow-phi", help="Train even if the data holds patient "
+                                                  "identifiers; the reason goes into the data card.")] = None,
+):
+    """Train a recipe: stage 1 note pretraining and/or stage 2 instruction tuning, with full, LoRA, QLoRA or DoRA."""
+    from clintune.config import load_config
+    from clintune.recipes import resolve_recipe
+
+    overrides = (overrides or []) + ([f"distributed.nproc={nproc}"] if nproc else [])
+    config = load_config(resolve_recipe(recipe), overrides)  # a bad recipe fails here, before the heavy imports
+    if allow_phi:
+        config.data.allow_phi = allow_phi
+
+    from clintune.train.launch import train_command
+
+    run_dir = train_command(config, recipe, overrides, out_dir, resume,
+                            say=lambda m: err.print(f"[dim]{m}[/dim]", markup=True, highlight=False))
+    if "LOCAL_RANK" not in os.environ:  # under torchrun, the launching process speaks for every rank
+        out.print(f"trained; run directory {run_dir}", highlight=False)
+
+
+@recipes_app.command("list")
+def recipes_list():
+    """The shipped recipes, with what each one trains."""
+    from clintune.recipes import recipe_names, recipe_summary
+
+    table = Table(title="recipes (clintune train NAME)")
+    table.add_column("name", no_wrap=True)
+    table.add_column("what it trains")
+    for name in recipe_names():
+        table.add_row(name, recipe_summary(name))
+    out.print(table)
+
+
+@recipes_app.command("show")
+def recipes_show(name: Annotated[str, typer.Argument(help="Recipe name, e.g. course-phi2-qlora-t4.")]):
+    """Print a recipe's YAML, to copy and edit."""
+    from clintune.recipes import resolve_recipe
+
+    out.print(resolve_recipe(name).read_text(encoding="utf-8"), end="", markup=False, highlight=False)
 
 
 def _print_comparison(metrics: dict) -> None:
@@ -138,6 +193,11 @@ def doctor():
 
 def main() -> None:
     disable_telemetry()
+    # bitsandbytes warns at import that an optional Hub kernel for CPU 4-bit matmuls is missing; its own kernels work,
+    # and a user's one-line error should not sit under that warning.
+    logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+    # PEFT and TRL still call transformers' old checkpointing name; the user can do nothing about it.
+    warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     try:
         app()  # typer reports usage errors itself (one message, exit 2); our own errors arrive here
     except ClintuneError as exc:

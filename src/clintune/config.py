@@ -83,9 +83,37 @@ class TrainSection(Section):
     warmup_ratio: float = Field(0.03, ge=0, lt=1)
     weight_decay: float = Field(0.0, ge=0)
     max_length: int = Field(512, ge=16, description="longer examples are refused, never silently truncated")
-    bf16: Literal["auto", "on", "off"] = Field("auto", description="bf16 autocast; auto = where the device has it")
+    precision: Literal["auto", "bf16", "fp16", "fp32"] = Field(
+        "auto", description="mixed precision over fp32 master weights; auto = bf16 where the device has it (CPUs with "
+        "AVX512-BF16/AMX too), fp16 on GPUs without bf16 (T4), else fp32")
     gradient_checkpointing: bool = False
+    packing: bool = Field(False, description="padding-free batches: examples concatenated, position ids restart, "
+                          "attention never crosses examples; off = left-padded, length-grouped batches")
+    optimizer: Literal["adamw_torch", "adamw_torch_fused", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_8bit",
+                       "sgd"] = "adamw_torch"
+    max_grad_norm: float = Field(1.0, ge=0)
+    save_steps: int = Field(50, ge=0, description="checkpoint every N optimizer steps (0 = only the final save)")
+    keep_checkpoints: int = Field(2, ge=2, description="complete checkpoints kept per stage (at least 2, so a crash "
+                                  "while one is written leaves another)")
+    logging_steps: int = Field(1, ge=1)
     seed: int = 0
+
+
+class PretrainSection(Section):
+    """Stage 1 (`pretrain` in `stages`): causal LM on the notes, [bos] note [eos] packed into fixed blocks."""
+
+    epochs: float = Field(1.0, gt=0)
+    block_size: int | None = Field(None, ge=16, description="tokens per block; null = train.max_length")
+    lr: float | None = Field(None, gt=0, description="null = train.lr")
+
+
+class DistributedSection(Section):
+    """Data parallel by default when nproc > 1; FSDP or DeepSpeed ZeRO through accelerate when asked."""
+
+    nproc: int = Field(1, ge=1, description="processes to launch (torchrun); also `clintune train --nproc N`")
+    fsdp: Literal["off", "full_shard", "shard_grad_op", "hybrid_shard"] = "off"
+    fsdp_wrap: str | None = Field(None, description="decoder layer class to wrap; null = the model's own choice")
+    deepspeed_zero: Literal[0, 1, 2, 3] = Field(0, description="0 = off; 1-3 = ZeRO stage (needs deepspeed installed)")
 
 
 class GenerationSection(Section):
@@ -93,15 +121,28 @@ class GenerationSection(Section):
     batch_size: int = Field(16, ge=1)
 
 
+Stage = Literal["pretrain", "sft"]
+
+
 class RunConfig(Section):
     name: str = "demo"
+    stages: list[Stage] = Field(["sft"], description="run in this order; sft starts from pretrain's weights")
     model: ModelSection = ModelSection()
     data: DataSection = DataSection()
     prompt: PromptSection = PromptSection()
     lora: LoraSection = LoraSection()
     quant: QuantSection = QuantSection()
     train: TrainSection = TrainSection()
+    pretrain: PretrainSection = PretrainSection()
+    distributed: DistributedSection = DistributedSection()
     generation: GenerationSection = GenerationSection()
+
+    @field_validator("stages")
+    @classmethod
+    def _stages_in_order(cls, stages: list[str]) -> list[str]:
+        if not stages or len(set(stages)) != len(stages) or stages != sorted(stages, key=["pretrain", "sft"].index):
+            raise ValueError("stages must be [sft], [pretrain] or [pretrain, sft], each once, pretrain first")
+        return stages
 
 
 def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
@@ -127,16 +168,32 @@ HF_NAMES = {
     "lora_dropout": "lora.dropout",
     "target_modules": "lora.targets",
     "model_name_or_path": "model.name",
+    "bf16": "train.precision",
+    "fp16": "train.precision",
+    "optim": "train.optimizer",
+    "gradient_checkpointing": "train.gradient_checkpointing",
+    "save_total_limit": "train.keep_checkpoints",
+    "block_size": "pretrain.block_size",
+    "num_processes": "distributed.nproc",
+    "nproc_per_node": "distributed.nproc",
 }
 
 
 def _closest_key(bad: str) -> str | None:
-    leaf = bad.rsplit(".", 1)[-1]
+    *section, leaf = bad.split(".")
     if leaf in HF_NAMES:
         return HF_NAMES[leaf]
     valid = _valid_keys(RunConfig)
+    # A near-miss of a leaf in the same section first ("train.learning_rat" -> train.lr via learning_rate), then of
+    # any dotted key, then the right leaf under a wrong section.
+    prefix = ".".join(section) + "." if section else ""
+    siblings = {k[len(prefix):]: k for k in valid if k.startswith(prefix) and "." not in k[len(prefix):]}
+    candidates = {**{name: HF_NAMES[name] for name in HF_NAMES}, **siblings}
+    match = difflib.get_close_matches(leaf, list(candidates), n=1, cutoff=0.75)
+    if match:
+        return candidates[match[0]]
     match = difflib.get_close_matches(bad, valid, n=1, cutoff=0.5)
-    if not match:  # a right leaf under a wrong section still deserves a hint
+    if not match:
         match = [k for k in valid if k.rsplit(".", 1)[-1] == leaf][:1]
     return match[0] if match else None
 

@@ -6,31 +6,25 @@ with identical decoding -> metrics, adapter, loss curve and report in a run dire
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from datasets import Dataset
 
 from clintune.config import RunConfig, dump_config
-from clintune.data.prepare import load_for_training, prepare, write_prepared
-from clintune.devices import detect_device, use_bf16
+from clintune.devices import detect_device, resolve_precision
 from clintune.errors import ClintuneError
 from clintune.evaluate.generate import generate_answers
 from clintune.evaluate.metrics import Scorer, summarize
-from clintune.evaluate.report import plot_loss, write_reports
+from clintune.evaluate.report import write_reports
 from clintune.memory.measure import peak_rss_bytes, release_freed_memory
 from clintune.models.fetch import fetch_model
 from clintune.models.load import load_for_inference, load_tokenizer
 from clintune.models.registry import KNOWN_MODELS
-from clintune.prompts.preview import example_token_length
-from clintune.prompts.templates import check_round_trip, encode_example, render_prompt
+from clintune.prompts.templates import render_prompt
 from clintune.runs import new_run_dir, set_status, write_json, write_jsonl, write_text
-from clintune.train.adapters import count_parameters
-from clintune.train.methods import describe, model_for_method
-from clintune.train.sft import train_sft
+from clintune.train.run import prepare_data, train_stages
 
 TARGET_GAIN_POINTS = 25.0
 Say = Callable[[str], None]
@@ -59,24 +53,6 @@ QUICK_OVERRIDES = [
 ]
 
 
-def encode_training_set(tokenizer, rows: Dataset, config: RunConfig) -> Dataset:
-    """Tokenize prompt + answer + EOS; refuse (never truncate) examples longer than train.max_length."""
-    chat = config.prompt.chat
-    encoded = []
-    for i, row in enumerate(rows):
-        prompt = render_prompt(tokenizer, row["note"], row["question"], config.prompt.template, chat)
-        example = encode_example(tokenizer, prompt, row["answer"], chat)
-        check_round_trip(tokenizer, prompt, example, chat)
-        if len(example["input_ids"]) > config.train.max_length:
-            raise ClintuneError(
-                f"training example {i} is {len(example['input_ids'])} tokens, over train.max_length="
-                f"{config.train.max_length}",
-                fix="raise train.max_length or filter long notes; answers are never truncated",
-            )
-        encoded.append(example)
-    return Dataset.from_list(encoded)
-
-
 def run_demo(config: RunConfig, out: Path | None = None, say: Say = print) -> tuple[Path, dict]:
     started = time.perf_counter()
     run_dir = new_run_dir(config.name, out)
@@ -98,18 +74,16 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
         fetch_model(name, say=say)
     tokenizer = load_tokenizer(name, trust_remote_code=config.model.trust_remote_code)
     device = detect_device()
-    bf16 = use_bf16(config.train.bf16, device)
+    precision = resolve_precision(config.train.precision, device)
     # Both models generate from bf16 weights where bf16 is native: no per-step weight casts under autocast, half the
     # memory, and the same dtype for base and tuned, so the decoding is identical.
-    eval_dtype = torch.bfloat16 if bf16 else torch.float32
-    say(f"device {device}, bf16 {'on' if bf16 else 'off'}; run directory {run_dir}")
+    eval_dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+    say(f"device {device}, precision {precision}; run directory {run_dir}")
 
     timings: dict[str, float] = {}
     clock = time.perf_counter()
     # The same preparation as `clintune data prepare`: validation, filters, sampling, identifier scan, patient split.
-    token_length = example_token_length(tokenizer, config.prompt.template, config.prompt.chat)
-    prepared = prepare(load_for_training(config.data), config.data, token_length if config.data.max_tokens else None)
-    write_prepared(prepared, run_dir / "data")
+    prepared = prepare_data(config, tokenizer, run_dir)
     train_rows, test_rows = prepared.splits["train"], prepared.splits["test"]
     say(f"data: {len(train_rows)} training and {len(test_rows)} held-out questions over "
         f"{len(set(test_rows['task']))} tasks, split by patient; card in {run_dir / 'data' / 'data_card.json'}")
@@ -128,25 +102,13 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     peaks = {"base_eval": peak_rss_bytes() / 2**30}
 
     del model
-    train_data = encode_training_set(tokenizer, train_rows, config)
-    model = model_for_method(name, config, bf16)
-    trainable, total = count_parameters(model)
-    say(f"{describe(model, config)}: {trainable:,} trainable of {total:,} parameters")
-    result = train_sft(model, tokenizer, train_data, config.train, run_dir / "checkpoints", device, bf16)
-    # Full fine-tuning saves the whole model; the adapter methods save only the adapter (safetensors either way).
-    saved = run_dir / ("model" if config.train.method == "full" else "adapter")
-    model.save_pretrained(saved, safe_serialization=True)
-    tokenizer.save_pretrained(saved)
-    write_json(run_dir / "train_log.json", result.log_history)
-    plot_loss(result.log_history, run_dir / "loss.png")
-    with contextlib.suppress(OSError):  # the trainer's output folder stays only if it holds something
-        (run_dir / "checkpoints").rmdir()
+    result = train_stages(config, tokenizer, train_rows, run_dir, device, precision, say=say)
+    saved = result.saved
     timings["train"], clock = time.perf_counter() - clock, time.perf_counter()
     peaks["train"] = peak_rss_bytes() / 2**30
 
     # The tuned model is evaluated as every later step will use it: what the run directory holds, merged into a fresh
     # fp32 base for the adapter methods (never into 4-bit weights), then cast to the evaluation dtype.
-    del model
     release_freed_memory()
     full = config.train.method == "full"
     model = load_for_inference(str(saved) if full else name, adapter=None if full else str(saved), dtype=eval_dtype,
@@ -168,8 +130,9 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
         "gain_rouge_l_points": gain,
         "target_gain_points": TARGET_GAIN_POINTS,
         "meets_target": gain >= TARGET_GAIN_POINTS,
-        "train": {"steps": result.steps, "seconds": result.seconds, "trainable_params": trainable,
-                  "total_params": total, "examples": len(train_rows), "bf16": bf16, "device": device,
+        "train": {"steps": sum(result.steps.values()), "seconds": result.seconds,
+                  "trainable_params": result.trainable, "total_params": result.total, "examples": len(train_rows),
+                  "precision": precision, "device": device,
                   "lora_layers": config.lora.top_layers or "all", "method": config.train.method},
         "peak_rss_gib": peak_rss_bytes() / 2**30,
         "seconds_total": time.perf_counter() - started,

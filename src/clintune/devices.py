@@ -36,8 +36,11 @@ def bf16_available(device: str) -> bool:
     return False
 
 
-def use_bf16(setting: str, device: str) -> bool:
-    """Resolve the config's bf16 'auto' | 'on' | 'off'."""
-    if setting == "auto":
-        return bf16_available(device)
-    return setting == "on"
+def resolve_precision(setting: str, device: str) -> str:
+    """The config's train.precision made concrete: 'bf16', 'fp16' or 'fp32' (mixed precision over fp32 weights)."""
+    if setting != "auto":
+        return setting
+    if bf16_available(device):
+        return "bf16"
+    # fp16 autocast with loss scaling is what GPUs without bf16 (T4, V100) have; CPUs and MPS stay in fp32.
+    return "fp16" if device == "cuda" else "fp32"

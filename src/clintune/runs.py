@@ -67,8 +67,13 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
     write_text(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
+def read_status(run_dir: Path) -> dict:
+    path = run_dir / "run.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
 def set_status(run_dir: Path, status: str, **details) -> None:
     path = run_dir / "run.json"
-    record = json.loads(path.read_text()) if path.is_file() else {}
+    record = read_status(run_dir)
     record.update({"status": status, "updated": datetime.now().isoformat(timespec="seconds"), **details})
     write_json(path, record)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from clintune.runs import write_figure, write_text
+from clintune.runs import write_text
 
 
 def comparison_rows(metrics: dict) -> list[tuple[str, int, float, float, float, float]]:
@@ -17,26 +17,6 @@ def comparison_rows(metrics: dict) -> list[tuple[str, int, float, float, float, 
         t = tuned["per_task"][task]
         rows.append((task, scores["n"], scores["rouge_l"], t["rouge_l"], scores["token_f1"], t["token_f1"]))
     return rows
-
-
-def plot_loss(log_history: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    points = [(h["step"], h["loss"]) for h in log_history if "loss" in h and "step" in h]
-    fig, ax = plt.subplots(figsize=(6, 3.5))
-    if points:
-        steps, losses = zip(*points, strict=True)
-        ax.plot(steps, losses, marker="o", markersize=3)
-    ax.set_xlabel("optimizer step")
-    ax.set_ylabel("training loss (answer tokens)")
-    ax.set_title("Stage 2 (SFT) loss")
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    write_figure(path, fig)
-    plt.close(fig)
 
 
 def _verdict(metrics: dict) -> str:

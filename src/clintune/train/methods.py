@@ -20,17 +20,15 @@ from clintune.train.adapters import add_lora
 COMPUTE_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}
 
 
-def quantization_config(config: RunConfig, bf16: bool) -> BitsAndBytesConfig:
+def quantization_config(config: RunConfig, precision: str) -> BitsAndBytesConfig:
+    """precision: the resolved train precision ('bf16' | 'fp16' | 'fp32'); 'auto' compute follows it."""
     quant = config.quant
-    if quant.compute_dtype == "auto":
-        compute = torch.bfloat16 if bf16 else (torch.float16 if torch.cuda.is_available() else torch.float32)
-    else:
-        compute = COMPUTE_DTYPES[quant.compute_dtype]
+    compute = COMPUTE_DTYPES[precision if quant.compute_dtype == "auto" else quant.compute_dtype]
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type=quant.type,
                               bnb_4bit_use_double_quant=quant.double_quant, bnb_4bit_compute_dtype=compute)
 
 
-def model_for_method(name: str, config: RunConfig, bf16: bool) -> nn.Module:
+def model_for_method(name: str, config: RunConfig, precision: str) -> nn.Module:
     """The model ready for the trainer: its trainable parameters are exactly what the method trains."""
     method = config.train.method
     trust = config.model.trust_remote_code
@@ -38,7 +36,7 @@ def model_for_method(name: str, config: RunConfig, bf16: bool) -> nn.Module:
         from peft import prepare_model_for_kbit_training
 
         model = load_model(name, dtype=torch.float32, trust_remote_code=trust,
-                           quantization_config=quantization_config(config, bf16))
+                           quantization_config=quantization_config(config, precision))
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=config.train.gradient_checkpointing)
         return add_lora(model, config.lora)
     model = load_model(name, dtype=torch.float32, trust_remote_code=trust)

@@ -1,0 +1,198 @@
+"""Training throughput: the course's recipe vs TRL SFTTrainer at its best vs clintune, on the same model and tokens.
+
+    python benchmarks/train_throughput.py [--model smollm2-135m-instruct] [--examples 160] [--json]
+
+Every setup trains LoRA r=16 (alpha 32) on every projection of the same model, on the same tokenized examples (prompt
++ answer + EOS, prompt masked), for one epoch, batch 2 x accumulation 8. Each runs in its own process, so its peak
+resident memory (VmHWM) is its own. Speed is real (non-pad) tokens per second after the first optimizer step.
+
+Rows, torchtune-style: each adds one change to the row above it.
+  course      TRL SFTTrainer as the course ran it: fp32, pad per batch, random order
+  +bf16       bf16 autocast (TRL's own default)
+  +grouping   length-grouped batches
+  +head       clintune's trainer: vocabulary head only at trained positions, no per-token metrics, left padding
+  +packing    padding-free packing (position ids restart per example; no cross-example attention)
+  +top15      LoRA on the top 15 of 30 layers only (the demo recipe), so backward stops half-way
+Beside the chain: `trl-best` (SFTTrainer, bf16, packing with padding-free batches) and `dropout` (+packing with LoRA
+dropout 0.05, to price dropout).
+
+MFU = achieved model FLOP/s / this machine's bf16 matmul peak, measured in the same run. Model FLOPs per real token
+are one constant for every row (the work the course's recipe does): forward 2N + backward 2N for the N weights of
+the decoder layers, plus the attention scores, plus the vocabulary head at the answer tokens; so MFU ratios are speed
+ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CHAIN = ["course", "+bf16", "+grouping", "+head", "+packing", "+top15"]
+BESIDE = ["trl-best", "dropout"]
+
+
+def _vm_hwm_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _examples(tokenizer, n: int):
+    from datasets import Dataset
+
+    from clintune.data.generate import generate_rows
+    from clintune.prompts.templates import encode_example, render_prompt
+
+    rows = [r for r in generate_rows(n * 8, seed=7) if len(r["note"]) <= 800][:n]
+    return Dataset.from_list([encode_example(tokenizer, render_prompt(tokenizer, r["note"], r["question"]),
+                                             r["answer"]) for r in rows])
+
+
+def run_variant(variant: str, model: str, n: int) -> dict:
+    import torch
+    from transformers import TrainerCallback
+    from trl import SFTTrainer
+
+    from clintune.config import load_config
+    from clintune.devices import detect_device
+    from clintune.models.load import load_tokenizer
+    from clintune.train.collator import LeftPaddingCollator, PaddingFreeCollator
+    from clintune.train.methods import model_for_method
+    from clintune.train.trainer import ClintuneTrainer, trainer_config
+
+    torch.manual_seed(0)
+    steps_in = CHAIN.index(variant) if variant in CHAIN else CHAIN.index("+packing")
+    device = detect_device()
+    precision = "fp32" if steps_in == 0 else "bf16"
+    overrides = [f"model.name={model}", "lora.r=16", "lora.alpha=32", "train.batch_size=2", "train.grad_accum=8",
+                 "train.save_steps=0", "train.lr=1e-4", f"train.packing={steps_in >= 4 or variant == 'trl-best'}",
+                 f"lora.dropout={0.05 if variant == 'dropout' else 0.0}", "train.max_length=2048"]
+    if steps_in >= 5 and variant in CHAIN:
+        overrides.append("lora.top_layers=15")
+    config = load_config(None, overrides)
+    tokenizer = load_tokenizer(model)
+    data = _examples(tokenizer, n)
+    net = model_for_method(model, config, precision)
+    args = trainer_config(config, "sft", Path("/tmp/clintune-bench"), device, precision)
+    args.logging_steps = 1000
+    if variant in ("course", "+bf16", "trl-best"):
+        args.train_sampling_strategy = "random"
+        if variant == "trl-best":
+            args.packing, args.padding_free, args.max_length = True, True, 1024
+        trainer = SFTTrainer(model=net, args=args, train_dataset=data, processing_class=tokenizer)
+    else:
+        if variant == "+grouping":
+            args.train_sampling_strategy = "group_by_length"
+        collator = PaddingFreeCollator() if config.train.packing else LeftPaddingCollator(tokenizer.pad_token_id)
+        if variant == "+grouping":  # still TRL's own trainer and loss; only the order changes
+            trainer = SFTTrainer(model=net, args=args, train_dataset=data, processing_class=tokenizer)
+        else:
+            trainer = ClintuneTrainer(model=net, args=args, train_dataset=data, processing_class=tokenizer,
+                                      data_collator=collator)
+
+    marks: list[tuple[float, int]] = []
+
+    class Clock(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            marks.append((time.perf_counter(), state.num_input_tokens_seen))
+
+    args.include_num_input_tokens_seen = "all" if config.train.packing else "non_padding"
+    trainer.add_callback(Clock())
+    trainer.train()
+    (t0, k0), (t1, k1) = marks[0], marks[-1]
+    return {"variant": variant, "tokens_per_s": (k1 - k0) / (t1 - t0), "steps": len(marks),
+            "peak_rss_gib": _vm_hwm_bytes() / 2**30, "tokens": sum(len(x) for x in data["input_ids"]),
+            "answer_tokens": sum(sum(1 for y in x if y != -100) for x in data["labels"])}
+
+
+def matmul_peak_flops(dtype_name: str, size: int = 2048, repeats: int = 20) -> float:
+    import torch
+
+    dtype = getattr(torch, dtype_name)
+    a, b = torch.randn(size, size, dtype=dtype), torch.randn(size, size, dtype=dtype)
+    for _ in range(3):
+        a @ b
+    start = time.perf_counter()
+    for _ in range(repeats):
+        a @ b
+    return 2 * size**3 * repeats / (time.perf_counter() - start)
+
+
+def flops_per_token(model: str, tokens: int, answer_tokens: int, n: int) -> float:
+    from transformers import AutoConfig
+
+    from clintune.models.registry import resolve_model
+
+    cfg = AutoConfig.from_pretrained(resolve_model(model)).get_text_config()
+    h, layers, inter, vocab = cfg.hidden_size, cfg.num_hidden_layers, cfg.intermediate_size, cfg.vocab_size
+    kv = h * cfg.num_key_value_heads // cfg.num_attention_heads
+    per_layer = h * h * 2 + h * kv * 2 + 3 * h * inter  # q, o; k, v; gate, up, down
+    mean_len = tokens / n
+    attention = 4 * layers * h * mean_len / 2  # QK^T and AV over the causal half, per token
+    head = 2 * h * vocab * answer_tokens / tokens
+    return 2 * (2 * per_layer * layers + attention) + 2 * head  # forward + backward (activation gradients)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="smollm2-135m-instruct")
+    parser.add_argument("--examples", type=int, default=160)
+    parser.add_argument("--variant", help=argparse.SUPPRESS)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.variant:
+        print(json.dumps(run_variant(args.variant, args.model, args.examples)))
+        return
+
+    from clintune.models.fetch import fetch_model
+    from clintune.models.registry import KNOWN_MODELS
+
+    if args.model in KNOWN_MODELS:
+        fetch_model(args.model, say=lambda _: None)
+    peak_bf16, peak_fp32 = matmul_peak_flops("bfloat16"), matmul_peak_flops("float32")
+    results = {}
+    for variant in CHAIN + BESIDE:
+        done = subprocess.run([sys.executable, __file__, "--variant", variant, "--model", args.model,
+                               "--examples", str(args.examples)], capture_output=True, text=True, check=True)
+        results[variant] = json.loads(done.stdout.strip().splitlines()[-1])
+        if not args.json:
+            print(f"{variant:10s} {results[variant]['tokens_per_s']:8.0f} tok/s  "
+                  f"peak {results[variant]['peak_rss_gib']:.2f} GiB", file=sys.stderr)
+    first = results["course"]
+    per_token = flops_per_token(args.model, first["tokens"], first["answer_tokens"], args.examples)
+    ours, course, trl = results["+top15"], results["course"], results["trl-best"]
+    for row in results.values():
+        row["mfu"] = row["tokens_per_s"] * per_token / peak_bf16
+    summary = {
+        "model": args.model, "examples": args.examples, "tokens": first["tokens"],
+        "matmul_peak_gflops": {"bf16": peak_bf16 / 1e9, "fp32": peak_fp32 / 1e9},
+        "flops_per_token": per_token,
+        "ratio_vs_course": ours["tokens_per_s"] / course["tokens_per_s"],
+        "ratio_vs_trl": ours["tokens_per_s"] / trl["tokens_per_s"],
+        "mfu": ours["mfu"],
+        "memory_ratio_vs_course": ours["peak_rss_gib"] / course["peak_rss_gib"],
+        "rows": results,
+    }
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    print(f"bf16 matmul peak {peak_bf16 / 1e9:.0f} GFLOP/s (fp32 {peak_fp32 / 1e9:.0f}); "
+          f"{per_token / 1e6:.0f} MFLOP per real token")
+    print("| setup | tokens/s | vs course | MFU | peak RSS |")
+    print("|---|---|---|---|---|")
+    for name, row in results.items():
+        print(f"| {name} | {row['tokens_per_s']:,.0f} | {row['tokens_per_s'] / course['tokens_per_s']:.2f}x | "
+              f"{100 * row['mfu']:.0f}% | {row['peak_rss_gib']:.2f} GiB |")
+    print(f"ours / course {summary['ratio_vs_course']:.2f}x (goal >= 3), ours / TRL best "
+          f"{summary['ratio_vs_trl']:.2f}x (goal >= 1.5), MFU {100 * summary['mfu']:.0f}% (goal >= 60%)")
+
+
+if __name__ == "__main__":
+    main()

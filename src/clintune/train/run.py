@@ -1,0 +1,284 @@
+"""`clintune train RECIPE`: one run, read top to bottom.
+
+config -> run directory -> data (validation, identifier scan, split: the data layer's `prepare`) -> the model for the
+method -> safety checks before step 1 (template round trip on every example, memory plan) -> each stage on the
+trainer, checkpointed and resumable -> weights, metrics, loss curve, TensorBoard and model card in the run directory.
+
+Under `torchrun` every rank runs this same function on the same data; only rank 0 writes files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from datasets import Dataset
+from safetensors.torch import load_file
+from transformers.integrations import TensorBoardCallback
+
+from clintune.config import RunConfig, dump_config, load_config
+from clintune.data.prepare import Prepared, load_for_training, prepare, write_prepared
+from clintune.devices import detect_device, resolve_precision
+from clintune.errors import ClintuneError
+from clintune.memory.plan import describe_plan, training_memory_plan
+from clintune.models.fetch import fetch_model
+from clintune.models.load import load_tokenizer
+from clintune.models.registry import KNOWN_MODELS
+from clintune.prompts.preview import example_token_length
+from clintune.runs import new_run_dir, read_status, set_status, write_json, write_text
+from clintune.train.adapters import count_parameters
+from clintune.train.callbacks import CommitCheckpoints, MetricsLog, RichProgress
+from clintune.train.card import model_card
+from clintune.train.collator import BlockCollator, LeftPaddingCollator, PaddingFreeCollator
+from clintune.train.loss_plot import plot_stage_losses
+from clintune.train.methods import describe, model_for_method
+from clintune.train.resume import discard_incomplete, last_complete_checkpoint
+from clintune.train.stages import encode_sft, note_blocks
+from clintune.train.trainer import ClintuneTrainer, trainer_config
+
+Say = Callable[[str], None]
+
+
+def _silent(_: str) -> None:
+    return None
+
+
+def is_main_process() -> bool:
+    return int(os.environ.get("RANK", "0")) == 0
+
+
+@dataclass
+class TrainOutcome:
+    saved: Path  # adapter/ or model/ in the run directory
+    steps: dict[str, int]
+    seconds: float
+    log_history: list[dict]
+    trainable: int
+    total: int
+    summary: dict
+
+
+def final_weights_dir(run_dir: Path, config: RunConfig) -> Path:
+    return run_dir / ("model" if config.train.method == "full" else "adapter")
+
+
+def stage_datasets(tokenizer, train_rows: Dataset, config: RunConfig) -> dict[str, Dataset]:
+    """Everything each stage trains on, built (and checked) before the first step of the first stage."""
+    built = {}
+    for stage in config.stages:
+        if stage == "pretrain":
+            block = config.pretrain.block_size or config.train.max_length
+            built[stage] = note_blocks(tokenizer, list(train_rows["note"]), block)
+        else:
+            if "question" not in train_rows.column_names:
+                raise ClintuneError("stage sft needs questions and answers, but the data holds notes only",
+                                    fix="set stages=[pretrain] for notes-only data, or give question/answer data")
+            built[stage] = encode_sft(tokenizer, train_rows, config)
+    return built
+
+
+def _load_stage_weights(model, folder: Path, config: RunConfig, precision: str):
+    """Continue from a finished earlier stage of this run (when resuming past it)."""
+    if config.train.method == "full":
+        return model_for_method(str(folder), config, precision)
+    from peft import set_peft_model_state_dict
+
+    set_peft_model_state_dict(model, load_file(folder / "adapter_model.safetensors"))
+    return model
+
+
+def _weights_digest(model) -> str:
+    digest = hashlib.sha256()
+    for name, param in sorted(model.named_parameters()):
+        if param.requires_grad:
+            digest.update(name.encode())
+            digest.update(param.detach().float().cpu().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _compare_ranks(model, run_dir: Path) -> None:
+    """After data-parallel training, every rank must hold the same weights; the check is recorded in run.json."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return
+    digests: list[str | None] = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(digests, _weights_digest(model))
+    if is_main_process():
+        set_status(run_dir, "running", ranks={"world_size": len(digests), "weights_identical": len(set(digests)) == 1,
+                                              "digests": [d[:16] for d in digests]})
+
+
+def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precision) -> ClintuneTrainer:
+    collator = (BlockCollator() if stage == "pretrain"
+                else PaddingFreeCollator() if config.train.packing
+                else LeftPaddingCollator(tokenizer.pad_token_id))
+    callbacks = [CommitCheckpoints(), MetricsLog(run_dir / "metrics.jsonl", stage), RichProgress(stage)]
+    if is_main_process():
+        from torch.utils.tensorboard import SummaryWriter
+
+        callbacks.append(TensorBoardCallback(SummaryWriter(log_dir=str(run_dir / "tensorboard" / stage))))
+    trainer = ClintuneTrainer(model=model, args=trainer_config(config, stage, run_dir / "checkpoints" / stage, device,
+                                                               precision),
+                              train_dataset=data, processing_class=tokenizer, data_collator=collator,
+                              callbacks=callbacks)
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    return trainer
+
+
+def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Path, device: str, precision: str,
+                 resume: bool = False, say: Say = print) -> TrainOutcome:
+    """Train every configured stage in order, each resumable from its last committed checkpoint."""
+    datasets = stage_datasets(tokenizer, train_rows, config)
+    model = model_for_method(config.model.name, config, precision)
+    trainable, total = count_parameters(model)
+    say(f"{describe(model, config)}: {trainable:,} trainable of {total:,} parameters")
+    say(describe_plan(training_memory_plan(model, config, precision)))
+
+    done = set(read_status(run_dir).get("stages_done", []))
+    steps, history, seconds = {}, [], 0.0
+    for index, stage in enumerate(config.stages):
+        last = index == len(config.stages) - 1
+        out_dir = final_weights_dir(run_dir, config) if last else run_dir / "stages" / stage
+        if stage in done:
+            say(f"stage {stage}: finished earlier in this run, continuing from {out_dir}")
+            if not last:
+                model = _load_stage_weights(model, out_dir, config, precision)
+            continue
+        checkpoints = run_dir / "checkpoints" / stage
+        start_from = None
+        if resume:
+            if is_main_process():
+                for folder in discard_incomplete(checkpoints):
+                    say(f"discarded incomplete checkpoint {folder}")
+            start_from = last_complete_checkpoint(checkpoints)
+            if start_from:
+                say(f"stage {stage}: resuming from {start_from}")
+        trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision)
+        clock = time.perf_counter()
+        try:
+            trainer.train(resume_from_checkpoint=str(start_from) if start_from else None)
+        finally:
+            for callback in trainer.callback_handler.callbacks:
+                if isinstance(callback, RichProgress):
+                    callback.on_train_end(None, trainer.state, None)
+        seconds += time.perf_counter() - clock
+        # accelerate wrapped the forward in autocast for training; hand the model back without that wrapper.
+        model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
+        trainer.save_model(str(out_dir))  # safetensors, HF/PEFT format; gathers FSDP/ZeRO shards; rank 0 writes
+        steps[stage] = trainer.state.global_step
+        history += [{"stage": stage, **h} for h in trainer.state.log_history]
+        if last:
+            _compare_ranks(model, run_dir)
+        if is_main_process():
+            # The trainer pickles its arguments beside the weights; config.yaml already says all of it, in YAML.
+            (out_dir / "training_args.bin").unlink(missing_ok=True)
+            done.add(stage)
+            set_status(run_dir, "running", stages_done=[s for s in config.stages if s in done])
+    saved = final_weights_dir(run_dir, config)
+    losses = [h["loss"] for h in history if "loss" in h]
+    summary = {"steps": steps, "seconds": round(seconds, 1), "trainable_params": trainable, "total_params": total,
+               "final_loss": round(losses[-1], 4) if losses else None, "precision": precision, "device": device,
+               "weights": saved.name}
+    if is_main_process():
+        _write_outputs(config, run_dir, saved, summary)
+    return TrainOutcome(saved, steps, seconds, history, trainable, total, summary)
+
+
+def _write_outputs(config: RunConfig, run_dir: Path, saved: Path, summary: dict) -> None:
+    plot_stage_losses(run_dir / "metrics.jsonl", run_dir / "loss.png")
+    data_card_path = run_dir / "data" / "data_card.json"
+    data_card = json.loads(data_card_path.read_text()) if data_card_path.is_file() else {}
+    card = model_card(config, summary, data_card)
+    write_text(run_dir / "README.md", card)
+    write_text(saved / "README.md", card)  # replaces PEFT's placeholder card
+    write_json(run_dir / "train_summary.json", summary)
+
+
+def open_run(config: RunConfig, out: Path | None, resume: bool) -> Path:
+    """A new run directory, or with `resume` the run to continue (`out`, else the newest run of this name)."""
+    if not resume:
+        if "LOCAL_RANK" in os.environ:
+            return Path(out)  # under torchrun the launcher made it; rank 0 fills it
+        return new_run_dir(config.name, out)
+    if out is None:
+        candidates = sorted(Path("runs").glob(f"{config.name}-*")) if Path("runs").is_dir() else []
+        if not candidates:
+            raise ClintuneError(f"--resume found no earlier run named '{config.name}' under runs/",
+                                fix="give the run directory with --out, or drop --resume to start a new run")
+        out = candidates[-1]
+    out = Path(out)
+    saved = out / "config.yaml"
+    if not saved.is_file():
+        raise ClintuneError(f"{out} is not a clintune run directory (no config.yaml)", fix="give the run to resume")
+    if saved.read_text(encoding="utf-8") != dump_config(config):
+        earlier, now = load_config(saved).model_dump(), config.model_dump()
+        key = _first_difference(earlier, now)
+        raise ClintuneError(f"the config differs from the run being resumed at '{key}'", where=str(saved),
+                            fix="resume with the run's own recipe and overrides, or start a new run")
+    if read_status(out).get("status") == "finished":
+        raise ClintuneError(f"run {out} already finished", fix="start a new run instead of --resume")
+    return out
+
+
+def _first_difference(a: dict, b: dict, prefix: str = "") -> str:
+    for key in a:
+        if isinstance(a[key], dict) and isinstance(b.get(key), dict):
+            inner = _first_difference(a[key], b[key], f"{prefix}{key}.")
+            if inner:
+                return inner
+        elif a[key] != b.get(key):
+            return f"{prefix}{key}"
+    return ""
+
+
+def prepare_data(config: RunConfig, tokenizer, run_dir: Path) -> Prepared:
+    """The data layer's own preparation (validation, filters, identifier scan, patient split), recorded in the run."""
+    token_length = example_token_length(tokenizer, config.prompt.template, config.prompt.chat)
+    prepared = prepare(load_for_training(config.data), config.data, token_length if config.data.max_tokens else None)
+    if is_main_process():
+        write_prepared(prepared, run_dir / "data")
+    return prepared
+
+
+def run_training(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print) -> Path:
+    run_dir = open_run(config, out, resume)
+    main = is_main_process()
+    if not main:  # one voice: the other ranks do the same work in silence
+        import datasets
+
+        datasets.disable_progress_bars()
+        say = _silent
+    if main and not resume:
+        write_text(run_dir / "config.yaml", dump_config(config))
+    if main:
+        set_status(run_dir, "running", command="train")
+    try:
+        summary = _run(config, run_dir, resume, say)
+    except BaseException as exc:
+        if main:
+            reason = exc.one_line() if isinstance(exc, ClintuneError) else type(exc).__name__
+            set_status(run_dir, "failed", error=reason)
+        raise
+    if main:
+        set_status(run_dir, "finished", summary=summary)
+    return run_dir
+
+
+def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say) -> dict:
+    name = config.model.name
+    if name in KNOWN_MODELS and is_main_process():
+        fetch_model(name, say=say)
+    tokenizer = load_tokenizer(name, trust_remote_code=config.model.trust_remote_code)
+    device = detect_device()
+    precision = resolve_precision(config.train.precision, device)
+    say(f"device {device}, precision {precision}; run directory {run_dir}")
+    prepared = prepare_data(config, tokenizer, run_dir)
+    return train_stages(config, tokenizer, prepared.splits["train"], run_dir, device, precision, resume, say).summary

@@ -1,0 +1,115 @@
+"""`clintune train` end to end on the tiny model: stages chain, the run directory is complete, a kill -9 loses only
+the steps since the last checkpoint, a non-finite loss stops the run, and bad targets are refused."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from clintune.config import load_config
+from clintune.train.run import run_training
+
+SMALL_DATA = ["data.synthetic_rows=600", "data.max_note_chars=800", "data.max_tokens=512", "data.sample=120",
+              "data.test_size=2", "lora.top_layers=null"]
+
+
+def test_pretrain_then_sft_chain_and_leave_a_complete_run_directory(tiny_model_dir, tmp_path):
+    # Stage 1 learns fast; stage 2's learning rate is too small to move anything, so if stage 2 started from stage
+    # 1's weights the final adapter equals stage 1's, and if it restarted from a fresh adapter, lora_B would be 0.
+    config = load_config(None, [f"model.name={tiny_model_dir}", *SMALL_DATA, "stages=[pretrain, sft]",
+                                "pretrain.block_size=128", "pretrain.lr=5e-2", "train.lr=1e-12",
+                                "train.max_steps=3", "train.batch_size=2", "train.grad_accum=1",
+                                "train.save_steps=2"])
+    run_dir = run_training(config, tmp_path / "run", say=lambda _: None)
+    stage1 = load_file(run_dir / "stages" / "pretrain" / "adapter_model.safetensors")
+    final = load_file(run_dir / "adapter" / "adapter_model.safetensors")
+    assert stage1.keys() == final.keys()
+    assert all(torch.allclose(stage1[k], final[k], atol=1e-6) for k in final)
+    assert any(v.abs().sum() > 0 for k, v in final.items() if "lora_B" in k)
+
+    status = json.loads((run_dir / "run.json").read_text())
+    assert status["status"] == "finished" and status["stages_done"] == ["pretrain", "sft"]
+    assert status["summary"]["steps"] == {"pretrain": 3, "sft": 3}
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert {r["stage"] for r in records if "loss" in r} == {"pretrain", "sft"}
+    for stage in ("pretrain", "sft"):
+        assert list((run_dir / "tensorboard" / stage).glob("events.out.tfevents.*"))
+        assert (run_dir / "checkpoints" / stage / "checkpoint-2" / "clintune-complete.json").is_file()
+    assert (run_dir / "loss.png").stat().st_size > 1000
+    assert (run_dir / "data" / "data_card.json").is_file()
+    assert load_config(run_dir / "config.yaml") == config  # the fully resolved config
+    card = (run_dir / "README.md").read_text()
+    assert "Not a medical device" in card and str(tiny_model_dir) in card
+    assert (run_dir / "adapter" / "README.md").read_text() == card
+    assert not list((run_dir / "adapter").glob("*.bin")) and not list((run_dir / "stages").rglob("*.bin"))
+
+
+RESUMABLE = SMALL_DATA + ["train.max_steps=12", "train.save_steps=4", "train.batch_size=16", "train.grad_accum=2",
+                          "train.lr=2e-3"]
+
+
+def _final(run_dir):
+    status = json.loads((run_dir / "run.json").read_text())
+    return status["summary"]["steps"]["sft"], status["summary"]["final_loss"]
+
+
+def test_kill_9_mid_run_then_resume_matches_an_uninterrupted_run(cli, tiny_model_dir, tmp_path):
+    args = ["train", "demo", f"model.name={tiny_model_dir}", *RESUMABLE]
+    whole = tmp_path / "whole"
+    assert cli(*args, "--out", str(whole), timeout=300).returncode == 0
+
+    broken = tmp_path / "broken"
+    process = subprocess.Popen([sys.executable, "-m", "clintune", *args, "--out", str(broken)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=os.environ.copy())
+    marker = broken / "checkpoints" / "sft" / "checkpoint-4" / "clintune-complete.json"
+    deadline = time.monotonic() + 240
+    while not marker.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.02)
+    assert process.poll() is None, "the run finished before it could be killed; make its steps longer"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert json.loads((broken / "run.json").read_text())["status"] == "running"  # killed: no chance to say more
+
+    resumed = cli(*args, "--out", str(broken), "--resume", timeout=300)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "resuming from" in resumed.stderr
+    (whole_steps, whole_loss), (steps, loss) = _final(whole), _final(broken)
+    assert steps == whole_steps == 12
+    assert loss == pytest.approx(whole_loss, rel=0.01)
+
+
+def test_resume_refuses_a_changed_config(cli, tiny_model_dir, tmp_path):
+    run = tmp_path / "run"
+    args = ["train", "demo", f"model.name={tiny_model_dir}", *SMALL_DATA, "train.max_steps=1", "--out", str(run)]
+    assert cli(*args).returncode == 0
+    changed = cli(*args[:-2], "train.lr=1e-2", "--out", str(run), "--resume")
+    assert changed.returncode == 2 and "differs from the run being resumed at 'train.lr'" in changed.stderr
+    finished = cli(*args, "--resume")
+    assert finished.returncode == 2 and "already finished" in finished.stderr
+
+
+def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(cli, tiny_model_dir, tmp_path):
+    run = tmp_path / "run"
+    result = cli("train", "demo", f"model.name={tiny_model_dir}", *SMALL_DATA, "train.lr=1e30",
+                 "train.max_grad_norm=0", "train.precision=fp32", "train.warmup_ratio=0", "train.scheduler=constant",
+                 "train.max_steps=20", "train.save_steps=1", "--out", str(run))
+    assert result.returncode == 2
+    assert "the training loss became" in result.stderr and "Traceback" not in result.stderr
+    assert json.loads((run / "run.json").read_text())["status"] == "failed"
+    kept = list((run / "checkpoints" / "sft").glob("checkpoint-*/clintune-complete.json"))
+    assert kept, "the last good checkpoint must be kept"
+    assert not (run / "adapter").exists()
+
+
+def test_an_unmatched_lora_target_exits_2_listing_the_real_names(cli, tiny_model_dir, tmp_path):
+    result = cli("train", "demo", f"model.name={tiny_model_dir}", *SMALL_DATA, "lora.targets=[Wqkv, fc1]",
+                 "--out", str(tmp_path / "run"))
+    assert result.returncode == 2
+    assert "Wqkv, fc1 match no linear layer" in result.stderr and "q_proj" in result.stderr
+    assert "Traceback" not in result.stderr
