@@ -1,6 +1,6 @@
 """Training throughput: the course's recipe vs TRL SFTTrainer at its best vs clintune, on the same model and tokens.
 
-    python benchmarks/train_throughput.py [--model smollm2-135m-instruct] [--examples 160] [--json]
+    python benchmarks/train_throughput.py [--model smollm2-135m-instruct] [--examples 48] [--json]
 
 Every setup trains LoRA r=16 (alpha 32) on every projection of the same model, on the same tokenized examples (prompt
 + answer + EOS, prompt masked), for one epoch, batch 2 x accumulation 8. Each runs in its own process, so its peak
@@ -11,10 +11,9 @@ Rows, torchtune-style: each adds one change to the row above it.
   +bf16       bf16 autocast (TRL's own default)
   +grouping   length-grouped batches
   +head       clintune's trainer: vocabulary head only at trained positions, no per-token metrics, left padding
-  +packing    padding-free packing (position ids restart per example; no cross-example attention)
-  +top15      LoRA on the top 15 of 30 layers only (the demo recipe), so backward stops half-way
-Beside the chain: `trl-best` (SFTTrainer, bf16, packing with padding-free batches) and `dropout` (+packing with LoRA
-dropout 0.05, to price dropout).
+  +top15      LoRA on the top 15 of 30 layers only (the demo recipe), so backward stops half-way: clintune's default
+Beside the chain, each a change to `+head`: `packing` (padding-free packing instead of length grouping), `dropout`
+(LoRA dropout 0.05); and `trl-best`: SFTTrainer in bf16 with packing and padding-free batches, its fastest setup.
 
 MFU = achieved model FLOP/s / this machine's bf16 matmul peak, measured in the same run. Model FLOPs per real token
 are one constant for every row (the work the course's recipe does): forward 2N + backward 2N for the N weights of
@@ -32,8 +31,19 @@ import sys
 import time
 from pathlib import Path
 
-CHAIN = ["course", "+bf16", "+grouping", "+head", "+packing", "+top15"]
-BESIDE = ["trl-best", "dropout"]
+# trainer: TRL's own SFTTrainer or clintune's; order: random or length-grouped; packing: none, clintune's padding-free
+# collator, or TRL's bfd packing with padding-free batches.
+VARIANTS = {
+    "course": dict(trainer="trl", precision="fp32", order="random"),
+    "+bf16": dict(trainer="trl", precision="bf16", order="random"),
+    "+grouping": dict(trainer="trl", precision="bf16", order="group"),
+    "+head": dict(trainer="ours", precision="bf16", order="group"),
+    "+top15": dict(trainer="ours", precision="bf16", order="group", top_layers=15),
+    "packing": dict(trainer="ours", precision="bf16", order="random", packing="ours"),
+    "dropout": dict(trainer="ours", precision="bf16", order="group", dropout=0.05),
+    "trl-best": dict(trainer="trl", precision="bf16", order="random", packing="trl"),
+}
+OURS = "+top15"
 
 
 def _vm_hwm_bytes() -> int:
@@ -67,34 +77,30 @@ def run_variant(variant: str, model: str, n: int) -> dict:
     from clintune.train.trainer import ClintuneTrainer, trainer_config
 
     torch.manual_seed(0)
-    steps_in = CHAIN.index(variant) if variant in CHAIN else CHAIN.index("+packing")
+    setup = VARIANTS[variant]
     device = detect_device()
-    precision = "fp32" if steps_in == 0 else "bf16"
+    precision = setup["precision"]
     overrides = [f"model.name={model}", "lora.r=16", "lora.alpha=32", "train.batch_size=2", "train.grad_accum=8",
-                 "train.save_steps=0", "train.lr=1e-4", f"train.packing={steps_in >= 4 or variant == 'trl-best'}",
-                 f"lora.dropout={0.05 if variant == 'dropout' else 0.0}", "train.max_length=2048"]
-    if steps_in >= 5 and variant in CHAIN:
-        overrides.append("lora.top_layers=15")
+                 "train.save_steps=0", "train.lr=1e-4", f"train.packing={setup.get('packing') == 'ours'}",
+                 f"lora.dropout={setup.get('dropout', 0.0)}", "train.max_length=2048",
+                 f"lora.top_layers={setup.get('top_layers', 'null')}"]
     config = load_config(None, overrides)
     tokenizer = load_tokenizer(model)
     data = _examples(tokenizer, n)
     net = model_for_method(model, config, precision)
     args = trainer_config(config, "sft", Path("/tmp/clintune-bench"), device, precision)
     args.logging_steps = 1000
-    if variant in ("course", "+bf16", "trl-best"):
-        args.train_sampling_strategy = "random"
-        if variant == "trl-best":
+    args.train_sampling_strategy = "group_by_length" if setup["order"] == "group" else "random"
+    padding_free = setup.get("packing") is not None
+    args.include_num_input_tokens_seen = "all" if padding_free else "non_padding"
+    if setup["trainer"] == "trl":
+        if setup.get("packing") == "trl":
             args.packing, args.padding_free, args.max_length = True, True, 1024
         trainer = SFTTrainer(model=net, args=args, train_dataset=data, processing_class=tokenizer)
     else:
-        if variant == "+grouping":
-            args.train_sampling_strategy = "group_by_length"
         collator = PaddingFreeCollator() if config.train.packing else LeftPaddingCollator(tokenizer.pad_token_id)
-        if variant == "+grouping":  # still TRL's own trainer and loss; only the order changes
-            trainer = SFTTrainer(model=net, args=args, train_dataset=data, processing_class=tokenizer)
-        else:
-            trainer = ClintuneTrainer(model=net, args=args, train_dataset=data, processing_class=tokenizer,
-                                      data_collator=collator)
+        trainer = ClintuneTrainer(model=net, args=args, train_dataset=data, processing_class=tokenizer,
+                                  data_collator=collator)
 
     marks: list[tuple[float, int]] = []
 
@@ -102,7 +108,6 @@ def run_variant(variant: str, model: str, n: int) -> dict:
         def on_step_end(self, args, state, control, **kwargs):
             marks.append((time.perf_counter(), state.num_input_tokens_seen))
 
-    args.include_num_input_tokens_seen = "all" if config.train.packing else "non_padding"
     trainer.add_callback(Clock())
     trainer.train()
     (t0, k0), (t1, k1) = marks[0], marks[-1]
@@ -142,7 +147,7 @@ def flops_per_token(model: str, tokens: int, answer_tokens: int, n: int) -> floa
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m-instruct")
-    parser.add_argument("--examples", type=int, default=160)
+    parser.add_argument("--examples", type=int, default=48)
     parser.add_argument("--variant", help=argparse.SUPPRESS)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
@@ -158,7 +163,7 @@ def main() -> None:
         fetch_model(args.model, say=lambda _: None)
     peak_bf16, peak_fp32 = matmul_peak_flops("bfloat16"), matmul_peak_flops("float32")
     results = {}
-    for variant in CHAIN + BESIDE:
+    for variant in VARIANTS:
         done = subprocess.run([sys.executable, __file__, "--variant", variant, "--model", args.model,
                                "--examples", str(args.examples)], capture_output=True, text=True, check=True)
         results[variant] = json.loads(done.stdout.strip().splitlines()[-1])
@@ -167,7 +172,7 @@ def main() -> None:
                   f"peak {results[variant]['peak_rss_gib']:.2f} GiB", file=sys.stderr)
     first = results["course"]
     per_token = flops_per_token(args.model, first["tokens"], first["answer_tokens"], args.examples)
-    ours, course, trl = results["+top15"], results["course"], results["trl-best"]
+    ours, course, trl = results[OURS], results["course"], results["trl-best"]
     for row in results.values():
         row["mfu"] = row["tokens_per_s"] * per_token / peak_bf16
     summary = {
