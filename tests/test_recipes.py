@@ -74,3 +74,17 @@ def test_a_typo_in_a_recipe_key_exits_2_naming_the_right_key(cli, tmp_path):
     assert result.returncode == 2
     assert "unknown config key 'train.learning_rat'" in result.stderr and "'train.lr'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_sharding_keys_become_the_trainers_own_fsdp_and_deepspeed_arguments(tmp_path):
+    from clintune.train.trainer import trainer_config
+
+    config = load_config(resolve_recipe("asclepius-llama3-8b"))
+    args = trainer_config(config, "pretrain", tmp_path, "cpu", "bf16")
+    assert args.fsdp and args.fsdp_config["reshard_after_forward"] is True
+    assert args.fsdp_config["transformer_layer_cls_to_wrap"] == ["LlamaDecoderLayer"]
+    # FSDP checkpoints inside its own wrapping, so the trainer's own checkpointing stays off.
+    assert args.fsdp_config["activation_checkpointing"] is True and not args.activation_checkpointing
+    assert args.learning_rate == 2e-5 and args.num_train_epochs == 1  # stage 1 runs its own epoch count
+    with pytest.raises(ClintuneError, match="needs the deepspeed package"):  # not installed here
+        trainer_config(load_config(None, ["distributed.deepspeed_zero=2"]), "sft", tmp_path, "cpu", "bf16")

@@ -111,7 +111,7 @@ class DistributedSection(Section):
     """Data parallel by default when nproc > 1; FSDP or DeepSpeed ZeRO through accelerate when asked."""
 
     nproc: int = Field(1, ge=1, description="processes to launch (torchrun); also `clintune train --nproc N`")
-    fsdp: Literal["off", "full_shard", "shard_grad_op", "hybrid_shard"] = "off"
+    fsdp: Literal["off", "full_shard", "shard_grad_op"] = Field("off", description="FSDP2 sharding (accelerate)")
     fsdp_wrap: str | None = Field(None, description="decoder layer class to wrap; null = the model's own choice")
     deepspeed_zero: Literal[0, 1, 2, 3] = Field(0, description="0 = off; 1-3 = ZeRO stage (needs deepspeed installed)")
 

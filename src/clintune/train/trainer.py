@@ -56,10 +56,12 @@ def _fsdp_settings(config: RunConfig) -> dict:
     dist = config.distributed
     if dist.fsdp == "off":
         return {}
-    fsdp_config: dict = {"activation_checkpointing": config.train.gradient_checkpointing}
+    # FSDP2 through accelerate: full_shard frees the gathered weights after each forward, shard_grad_op keeps them.
+    fsdp_config: dict = {"reshard_after_forward": dist.fsdp == "full_shard",
+                         "activation_checkpointing": config.train.gradient_checkpointing}
     if dist.fsdp_wrap:
         fsdp_config["transformer_layer_cls_to_wrap"] = [dist.fsdp_wrap]
-    return {"fsdp": f"{dist.fsdp} auto_wrap", "fsdp_config": fsdp_config}
+    return {"fsdp": True, "fsdp_config": fsdp_config}
 
 
 def _deepspeed_settings(config: RunConfig) -> dict:
