@@ -48,6 +48,7 @@ def test_pretrain_then_sft_chain_and_leave_a_complete_run_directory(tiny_model_d
     assert "Not a medical device" in card and str(tiny_model_dir) in card
     assert (run_dir / "adapter" / "README.md").read_text() == card
     assert not list((run_dir / "adapter").glob("*.bin")) and not list((run_dir / "stages").rglob("*.bin"))
+    assert not list(run_dir.rglob(".*.partial"))  # weights are saved beside their name, then renamed
 
 
 RESUMABLE = SMALL_DATA + ["train.max_steps=12", "train.save_steps=4", "train.batch_size=16", "train.grad_accum=2",

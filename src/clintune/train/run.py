@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -172,14 +173,19 @@ def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Pat
         seconds += time.perf_counter() - clock
         # accelerate wrapped the forward in autocast for training; hand the model back without that wrapper.
         model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
-        trainer.save_model(str(out_dir))  # safetensors, HF/PEFT format; gathers FSDP/ZeRO shards; rank 0 writes
+        # Saved beside its final name and renamed when complete, so a crash never leaves half-written weights.
+        partial = out_dir.with_name(f".{out_dir.name}.partial")
+        if is_main_process():
+            shutil.rmtree(partial, ignore_errors=True)
+        trainer.save_model(str(partial))  # safetensors, HF/PEFT format; gathers FSDP/ZeRO shards; rank 0 writes
         steps[stage] = trainer.state.global_step
         history += [{"stage": stage, **h} for h in trainer.state.log_history]
         if last:
             _compare_ranks(model, run_dir)
         if is_main_process():
             # The trainer pickles its arguments beside the weights; config.yaml already says all of it, in YAML.
-            (out_dir / "training_args.bin").unlink(missing_ok=True)
+            (partial / "training_args.bin").unlink(missing_ok=True)
+            partial.rename(out_dir)
             done.add(stage)
             set_status(run_dir, "running", stages_done=[s for s in config.stages if s in done])
     saved = final_weights_dir(run_dir, config)
