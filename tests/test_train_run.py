@@ -114,3 +114,15 @@ def test_an_unmatched_lora_target_exits_2_listing_the_real_names(cli, tiny_model
     assert result.returncode == 2
     assert "Wqkv, fc1 match no linear layer" in result.stderr and "q_proj" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_notes_only_data_pretrains_and_refuses_sft_with_one_line(cli, tiny_model_dir, tmp_path):
+    notes = tmp_path / "notes.jsonl"
+    assert cli("data", "generate", "--n", "120", "--seed", "3", "--out", str(notes), "--notes-only").returncode == 0
+    common = ["train", "demo", f"model.name={tiny_model_dir}", f"data.path={notes}", "train.max_steps=2",
+              "lora.top_layers=null"]
+    pretrained = cli(*common, "stages=[pretrain]", "pretrain.block_size=256", "--out", str(tmp_path / "a"))
+    assert pretrained.returncode == 0, pretrained.stderr[-2000:]
+    assert json.loads((tmp_path / "a" / "run.json").read_text())["summary"]["steps"] == {"pretrain": 2}
+    refused = cli(*common, "--out", str(tmp_path / "b"))
+    assert refused.returncode == 2 and "stage sft needs questions and answers" in refused.stderr

@@ -71,7 +71,7 @@ def prepare(loaded: LoadedData, options: DataSection, token_length: TokenLength 
         dataset = dataset.filter(lambda notes: [len(n) <= limit for n in notes], input_columns="note", batched=True,
                                  desc=f"notes <= {limit} chars")
         counts.append({"step": f"note <= {limit} characters", "rows": len(dataset)})
-    if options.max_tokens:
+    if options.max_tokens and not loaded.notes_only:  # notes alone are cut into pretraining blocks, never refused
         if token_length is None:
             raise ClintuneError("data.max_tokens needs a tokenizer", fix="pass --tokenizer MODEL (or drop max_tokens)")
         limit = options.max_tokens
