@@ -11,10 +11,7 @@ from __future__ import annotations
 from torch import nn
 
 from clintune.config import RunConfig
-
-# Bytes of optimizer state per trainable parameter.
-OPTIMIZER_BYTES = {"adamw_torch": 8, "adamw_torch_fused": 8, "paged_adamw_32bit": 8, "paged_adamw_8bit": 2,
-                   "adamw_8bit": 2, "sgd": 0}
+from clintune.memory.estimate import OPTIMIZER_BYTES
 
 
 def training_memory_plan(model: nn.Module, config: RunConfig, precision: str) -> dict[str, int]:
