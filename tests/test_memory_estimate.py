@@ -7,6 +7,7 @@ from transformers import AutoModelForCausalLM, PhiConfig
 from clintune.config import load_config
 from clintune.errors import ClintuneError
 from clintune.memory.estimate import count_parameters, meta_model, model_config_from, state_bytes
+from clintune.memory.measure import model_state_bytes
 from clintune.train.methods import model_for_method
 
 PHI2_SHAPED = PhiConfig(vocab_size=512, hidden_size=128, intermediate_size=512, num_hidden_layers=3,
@@ -37,23 +38,10 @@ def test_lora_counts_equal_peft_trainable_parameters(tiny_model_dir, overrides):
 @pytest.mark.parametrize("double_quant", [False, True])
 def test_qlora_weights_and_constants_equal_bitsandbytes_tensors(tiny_model_dir, double_quant):
     config = load_config(None, ["train.method=qlora", f"quant.double_quant={double_quant}"])
-    model = model_for_method(str(tiny_model_dir), config, "bf16")
-    packed = constants = rest = 0
-    shared = set()
-    for name, param in model.named_parameters():
-        if type(param).__name__ == "Params4bit":
-            packed += param.numel() * param.element_size()
-            state = param.quant_state
-            constants += state.absmax.numel() * state.absmax.element_size()
-            if state.nested:
-                constants += state.state2.absmax.numel() * 4 + state.offset.numel() * 4
-                shared.add((state.state2.code.data_ptr(), state.state2.code.numel() * 4))  # once per tensor
-        elif "lora_" not in name:
-            rest += param.numel() * param.element_size()
-    constants += sum(size for _, size in shared)
+    measured = model_state_bytes(model_for_method(str(tiny_model_dir), config, "bf16"))
     estimate = state_bytes(count_parameters(meta_model(model_config_from(str(tiny_model_dir))), config), config)
-    assert estimate["weights"] == packed + rest
-    assert estimate["quant_constants"] == constants
+    assert estimate["weights"] == measured["weights"]
+    assert estimate["quant_constants"] == measured["quant_constants"]
 
 
 def test_an_unreadable_model_config_is_one_line(tmp_path):
@@ -70,4 +58,6 @@ def test_full_fine_tuning_keeps_fp32_weights_gradients_and_two_adam_moments():
     counts = count_parameters(meta_model(PHI2_SHAPED), config)
     state = state_bytes(counts, config)
     assert state["weights"] == state["gradients"] == 4 * counts.total
-    assert state["optimizer"] == 8 * counts.total and state["adapters"] == 0
+    tensors = len(list(meta_model(PHI2_SHAPED).parameters()))
+    assert state["optimizer"] == 8 * counts.total + 4 * tensors  # two moments, and torch's step counter per tensor
+    assert state["adapters"] == 0

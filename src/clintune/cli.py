@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clintune.cli_data import data_app
+from clintune.cli_memory import memory
 from clintune.errors import USER_ERROR_EXIT_CODE, ClintuneError
 from clintune.privacy import disable_telemetry
 
@@ -30,6 +31,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(recipes_app, name="recipes")
 app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
+app.command()(memory)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -75,6 +77,10 @@ def train(
     nproc: Annotated[int | None, typer.Option("--nproc", min=1, help="Data-parallel processes (torchrun).")] = None,
     allow_phi: Annotated[str | None, typer.Option("--allow-phi", help="Train even if the data holds patient "
                                                   "identifiers; the reason goes into the data card.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Train even when the memory plan exceeds free memory.")]
+    = False,
+    max_memory: Annotated[str | None, typer.Option("--max-memory", help="Hold the memory plan against this "
+                                                   "(e.g. 12GiB) instead of the device's free memory.")] = None,
 ):
     """Train a recipe: stage 1 note pretraining and/or stage 2 instruction tuning, with full, LoRA, QLoRA or DoRA."""
     from clintune.config import load_config
@@ -85,10 +91,18 @@ def train(
     if allow_phi:
         config.data.allow_phi = allow_phi
 
+    from clintune.memory.units import parse_size
+
+    try:
+        limit = parse_size(max_memory) if max_memory else None
+    except ValueError:
+        raise ClintuneError(f"--max-memory '{max_memory}' is not a size", fix="write it like 12GiB") from None
+    from clintune.memory.plan import MemoryCheck
     from clintune.train.launch import train_command
 
+    memory = MemoryCheck(limit, force)
     run_dir = train_command(config, recipe, overrides, out_dir, resume,
-                            say=lambda m: err.print(f"[dim]{m}[/dim]", markup=True, highlight=False))
+                            say=lambda m: err.print(f"[dim]{m}[/dim]", markup=True, highlight=False), memory=memory)
     if "LOCAL_RANK" not in os.environ:  # under torchrun, the launching process speaks for every rank
         out.print(f"trained; run directory {run_dir}", highlight=False)
 

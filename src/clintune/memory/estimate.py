@@ -1,17 +1,19 @@
 """What a training step keeps in memory, from a model config alone: the model is built on the meta device (shapes,
 no weights), so nothing is downloaded and any causal LM transformers can build from a config works.
 
-Counted the way the libraries store it (this module: parameters, weights, quantisation constants, adapters,
-gradients, optimizer states; activations, overhead and the KV cache come with the `clintune memory` command):
+Counted the way the libraries store it (activations: memory/activations.py; the whole plan: memory/plan.py):
 - weights: full fine-tuning keeps fp32 weights (they are the master weights; autocast computes in bf16/fp16); LoRA and
   DoRA keep the frozen base in the load dtype; QLoRA packs the Linear layers except the vocabulary head into 4 bits,
   and PEFT's `prepare_model_for_kbit_training` upcasts everything else (embeddings, norms, biases, head) to fp32;
-- quantisation constants: bitsandbytes 4-bit blocks of 64 weights, one fp32 absmax each; with double quantisation the
-  absmax is 8-bit, plus per layer one fp32 absmax per 256 blocks, an fp32 offset and a 1 KiB code book;
+- quantisation constants: bitsandbytes 4-bit blocks of 64 weights, one fp32 absmax each, and each layer's copy of
+  the 16-value code; with double quantisation the absmax is 8-bit, plus per layer one fp32 absmax per 256 blocks, an
+  fp32 offset and a 256-entry fp32 code book;
 - adapters: LoRA A and B (r x in + out x r) on the resolved targets of the adapted layers, DoRA adds one magnitude per
-  output feature; they are fp32, as PEFT keeps them;
-- gradients: one fp32 value per trainable parameter (a frozen base has none);
-- optimizer: AdamW keeps two fp32 moments (8 bytes per trainable parameter), 8-bit AdamW two 8-bit moments, SGD none.
+  output feature; fp32 as PEFT makes them, except that TRL casts a quantised model's A and B to bf16;
+- gradients: one value per trainable parameter, in its dtype (a frozen base has none);
+- optimizer: torch AdamW keeps two moments in the parameter's dtype and a step counter per tensor; bitsandbytes'
+  32-bit AdamW two fp32 moments; its 8-bit AdamW two uint8 moments with blockwise fp32 absmax (tensors under 4096
+  values and, by the HF trainer's choice, embeddings stay 32-bit); SGD without momentum nothing.
 """
 
 from __future__ import annotations
@@ -31,8 +33,7 @@ from clintune.train.adapters import resolve_targets, top_layer_indices
 BLOCK = 64  # bitsandbytes' 4-bit block size
 NESTED_BLOCK = 256  # blocks per second-level absmax under double quantisation
 DTYPE_BYTES = {"fp32": 4, "bf16": 2, "fp16": 2}
-OPTIMIZER_BYTES = {"adamw_torch": 8, "adamw_torch_fused": 8, "paged_adamw_32bit": 8, "paged_adamw_8bit": 2,
-                   "adamw_8bit": 2, "sgd": 0}
+BNB_MIN_8BIT_SIZE = 4096  # bitsandbytes' 8-bit optimizers keep smaller tensors in 32 bits
 _LAYER_INDEX = re.compile(r"\.(\d+)\.")
 
 
@@ -71,9 +72,11 @@ class ParameterCounts:
     quantisable_layers: list[int]  # the same, per layer (the constants are per layer)
     adapters: int  # LoRA A/B (and DoRA magnitudes) for the resolved targets
     trainable: int
+    # (values, bytes per value, may use 8-bit optimizer state) of each trainable tensor
+    trainable_tensors: list[tuple[int, int, bool]]
 
 
-def _adapted_linears(model: nn.Module, config: RunConfig) -> list[nn.Linear]:
+def adapted_linears(model: nn.Module, config: RunConfig) -> list[nn.Linear]:
     targets = set(resolve_targets(model, config.lora.targets))
     layers = top_layer_indices(model, config.lora.top_layers)
     head = model.get_output_embeddings()
@@ -92,15 +95,36 @@ def count_parameters(model: nn.Module, config: RunConfig) -> ParameterCounts:
     head = model.get_output_embeddings()
     layers = [m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear) and m is not head]
     method = config.train.method
-    adapters = 0
+    # The HF trainer keeps embedding matrices in 32-bit optimizer state even under an 8-bit optimizer.
+    embeddings = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
+    tensors = [(p.numel(), 4, id(p) not in embeddings) for p in model.parameters()] if method == "full" else []
     if method != "full":
         r = config.lora.r
-        for linear in _adapted_linears(model, config):
-            adapters += r * (linear.in_features + linear.out_features)
+        # TRL casts the adapters of a quantised model to bf16, as the QLoRA paper did (DoRA magnitudes excepted).
+        size = 2 if method == "qlora" else 4
+        for linear in adapted_linears(model, config):
+            tensors += [(r * linear.in_features, size, True), (linear.out_features * r, size, True)]
             if method == "dora":
-                adapters += linear.out_features
+                tensors.append((linear.out_features, 4, True))
+    adapters = 0 if method == "full" else sum(n for n, _, _ in tensors)
     trainable = total if method == "full" else adapters
-    return ParameterCounts(total, sum(layers), layers, adapters, trainable)
+    return ParameterCounts(total, sum(layers), layers, adapters, trainable, tensors)
+
+
+def optimizer_bytes(tensors: list[tuple[int, int, bool]], optimizer: str) -> int:
+    """State bytes as the optimizer allocates them, tensor by tensor (see ParameterCounts.trainable_tensors)."""
+    if optimizer == "sgd":
+        return 0  # no momentum: nothing kept between steps
+    if optimizer in ("adamw_8bit", "paged_adamw_8bit"):
+        total = 2 * 256 * 4  # the two 256-entry quantisation maps, shared by every tensor
+        for n, _, eight_bit in tensors:
+            # bitsandbytes keeps tensors under 4096 values in 32 bits; others get two uint8 moments and an fp32
+            # absmax per block of 256 for each.
+            total += 2 * n + 2 * 4 * -(-n // 256) if eight_bit and n >= BNB_MIN_8BIT_SIZE else 8 * n
+        return total
+    if optimizer == "paged_adamw_32bit":
+        return sum(8 * n for n, _, _ in tensors)  # bitsandbytes: two fp32 moments whatever the parameter dtype
+    return sum(2 * n * size + 4 for n, size, _ in tensors)  # torch: two moments in the parameter's dtype, a step
 
 
 def state_bytes(counts: ParameterCounts, config: RunConfig, load_dtype: str = "fp32") -> dict[str, int]:
@@ -119,11 +143,12 @@ def state_bytes(counts: ParameterCounts, config: RunConfig, load_dtype: str = "f
             # Double quantisation: an 8-bit absmax per block, then per layer one fp32 absmax per 256 blocks, an fp32
             # offset and its own 256-entry fp32 code book.
             nested = -(-blocks // NESTED_BLOCK) * 4 + 4 + 256 * 4
-            constants += blocks * 4 if not config.quant.double_quant else blocks + nested
+            code = 16 * 4  # each layer's own copy of the 16-value nf4/fp4 code
+            constants += code + (blocks * 4 if not config.quant.double_quant else blocks + nested)
     return {
         "weights": weights,
         "quant_constants": constants,
-        "adapters": counts.adapters * 4,
-        "gradients": counts.trainable * 4,
-        "optimizer": counts.trainable * OPTIMIZER_BYTES[config.train.optimizer],
+        "adapters": sum(n * size for n, size, _ in counts.trainable_tensors) if method != "full" else 0,
+        "gradients": sum(n * size for n, size, _ in counts.trainable_tensors),
+        "optimizer": optimizer_bytes(counts.trainable_tensors, config.train.optimizer),
     }

@@ -1,36 +1,157 @@
-"""The memory plan printed before step 1, from the instantiated model (so quantised weights count as stored).
+"""The memory plan of a training step: every component, the verdict against a GPU, and what would make it fit.
 
-Weights, gradients and optimizer states are exact for the model in hand; activations are an upper-bound rule of
-thumb per decoder layer (about 34 values per hidden unit per token without checkpointing, 2 with it, after
-Korthikanti et al. 2022) plus the fp32 logits of every position. The memory-planner issue replaces the activation
-rule with a per-component estimate checked against measurement.
+`total` is the predicted peak of one micro-batch step: weights + quantisation constants + adapters + gradients +
+optimizer state + activations (saved and transient) + overhead. Gradients count in full because with gradient
+accumulation they stay allocated while the next micro-batch saves its activations.
+
+Overhead (GPUs only; a CPU run has none beyond its tensors): the CUDA context with the kernels and cuBLAS workspace
+that torch loads, taken as 0.5 GiB, plus 5% of the tensors for the caching allocator's fragmentation. Both are
+typical figures, not measured here; `clintune memory --measure` on the GPU gives the real peak.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from torch import nn
 
 from clintune.config import RunConfig
-from clintune.memory.estimate import OPTIMIZER_BYTES
+from clintune.memory.activations import estimate_activations
+from clintune.memory.estimate import DTYPE_BYTES, count_parameters, state_bytes
+from clintune.memory.units import COMPONENTS, GIB
+
+CUDA_CONTEXT = GIB // 2
+ALLOCATOR_SLACK = 0.05
+FIT_MARGIN = 0.10  # `clintune train` refuses only when the plan exceeds free memory by more than this
 
 
-def training_memory_plan(model: nn.Module, config: RunConfig, precision: str) -> dict[str, int]:
-    weights = sum(p.numel() * p.element_size() for p in model.parameters())
-    weights += sum(b.numel() * b.element_size() for b in model.buffers())
-    trainable = [p for p in model.parameters() if p.requires_grad]
-    gradients = sum(p.numel() * p.element_size() for p in trainable)
-    optimizer = sum(p.numel() for p in trainable) * OPTIMIZER_BYTES[config.train.optimizer]
+@dataclass
+class MemoryPlan:
+    params_total: int
+    params_trainable: int
+    bytes: dict[str, int]
+    activations_saved: int
+    activations_transient: int
+    kv_cache: int  # inference: keys and values of every layer for the prompt plus the generated tokens
+    inference_weights: int
+    capacity: int | None = None
+    suggestions: list[dict] = field(default_factory=list)
+
+    @property
+    def fits(self) -> bool | None:
+        return None if self.capacity is None else self.bytes["total"] <= self.capacity
+
+    def contract(self) -> dict:
+        """The JSON that scripts read (`clintune memory --json`)."""
+        return {"params_total": self.params_total, "params_trainable": self.params_trainable,
+                "bytes": dict(self.bytes), "fits": self.fits,
+                "activations": {"saved": self.activations_saved, "transient": self.activations_transient},
+                "inference": {"weights": self.inference_weights, "kv_cache": self.kv_cache},
+                "capacity": self.capacity, "suggestions": self.suggestions}
+
+
+def plan_memory(model: nn.Module, config: RunConfig, precision: str, device: str = "cuda",
+                capacity: int | None = None, generate_tokens: int = 256) -> MemoryPlan:
+    """`model`: the base model built on the meta device; batch and length come from config.train."""
+    train = config.train
+    counts = count_parameters(model, config)
+    parts = state_bytes(counts, config)
+    c = DTYPE_BYTES[precision]
+    activations = estimate_activations(model, config, train.batch_size, train.max_length, c)
+    parts["activations"] = activations.total
+    tensors = sum(parts.values())
+    parts["overhead"] = CUDA_CONTEXT + int(ALLOCATOR_SLACK * tensors) if device == "cuda" else 0
+    parts = {key: parts[key] for key in COMPONENTS}
+    parts["total"] = sum(parts.values())
     text = model.config.get_text_config()
-    tokens = config.train.batch_size * config.train.max_length
-    value_bytes = 4 if precision == "fp32" else 2
-    per_layer = (2 if config.train.gradient_checkpointing else 34) * text.hidden_size * tokens * value_bytes
-    logits = tokens * text.vocab_size * 4 * 2  # fp32 logits and their gradient
-    activations = per_layer * text.num_hidden_layers + logits
-    plan = {"weights": weights, "gradients": gradients, "optimizer": optimizer, "activations": activations}
-    plan["total"] = sum(plan.values())
-    return plan
+    head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
+    kv_heads = getattr(text, "num_key_value_heads", None) or text.num_attention_heads
+    kv_cache = 2 * text.num_hidden_layers * kv_heads * head_dim * c * train.batch_size * (
+        train.max_length + generate_tokens)
+    inference_weights = (parts["weights"] + parts["quant_constants"] if train.method == "qlora"
+                         else counts.total * c)
+    return MemoryPlan(counts.total, counts.trainable, parts, activations.saved, activations.transient, kv_cache,
+                      inference_weights, capacity)
 
 
-def describe_plan(plan: dict[str, int]) -> str:
-    parts = ", ".join(f"{k} {v / 2**30:.2f}" for k, v in plan.items() if k != "total")
-    return f"memory plan (GiB, activations an upper bound): {parts}; total {plan['total'] / 2**30:.2f}"
+def _with(config: RunConfig, **train) -> RunConfig:
+    return config.model_copy(update={"train": config.train.model_copy(update=train)})
+
+
+def suggest(model: nn.Module, config: RunConfig, precision: str, device: str, capacity: int) -> list[dict]:
+    """Changes that bring the plan under `capacity`, least disruptive first, each with its own estimate; if no
+    single change is enough, they are combined in that order until the plan fits."""
+    train = config.train
+    candidates = []
+    if train.batch_size > 1:
+        batch = 1
+        accum = train.grad_accum * train.batch_size
+        candidates.append((f"batch size {batch} with {accum} accumulation steps (same effective batch)",
+                           {"batch_size": batch, "grad_accum": accum}))
+    if not train.gradient_checkpointing:
+        candidates.append(("gradient checkpointing (about 30% slower steps)", {"gradient_checkpointing": True}))
+    if train.optimizer not in ("adamw_8bit", "paged_adamw_8bit", "sgd"):
+        candidates.append(("an 8-bit optimizer (paged_adamw_8bit)", {"optimizer": "paged_adamw_8bit"}))
+    if train.method != "qlora":
+        candidates.append(("QLoRA: a 4-bit base with LoRA adapters", {"method": "qlora"}))
+    if train.max_length > 128:
+        candidates.append((f"sequences of {train.max_length // 2} tokens", {"max_length": train.max_length // 2}))
+    def overrides(change: dict) -> str:
+        return " ".join(f"train.{key}={str(value).lower()}" for key, value in change.items())
+
+    suggestions, combined, names = [], {}, []
+    for text, change in candidates:
+        total = plan_memory(model, _with(config, **change), precision, device).bytes["total"]
+        suggestions.append({"change": text, "overrides": overrides(change), "total": total, "fits": total <= capacity})
+    if not any(s["fits"] for s in suggestions):
+        for text, change in candidates:
+            combined.update(change)
+            names.append(text.split(" (")[0])
+            total = plan_memory(model, _with(config, **combined), precision, device).bytes["total"]
+            if total <= capacity:
+                suggestions.append({"change": " + ".join(names), "overrides": overrides(combined), "total": total,
+                                    "fits": True})
+                break
+    return sorted(suggestions, key=lambda s: not s["fits"])
+
+
+def suggestion_lines(suggestions: list[dict]) -> list[str]:
+    return [f"  {rank}. {item['change']}: {item['total'] / GIB:.2f} GiB, {'fits' if item['fits'] else 'too big'} "
+            f"({item['overrides']})" for rank, item in enumerate(suggestions, 1)]
+
+
+def describe_plan(plan: MemoryPlan) -> str:
+    """One line for the training log."""
+    parts = ", ".join(f"{k} {v / GIB:.2f}" for k, v in plan.bytes.items() if v and k != "total")
+    return f"memory plan (GiB): {parts}; peak {plan.bytes['total'] / GIB:.2f}"
+
+
+@dataclass
+class MemoryCheck:
+    """How `clintune train` holds the plan against the device: `limit` replaces the free memory it finds."""
+
+    limit: int | None = None
+    force: bool = False
+
+
+def check_plan(model: nn.Module, config: RunConfig, precision: str, device: str, check: MemoryCheck,
+               say) -> MemoryPlan:
+    """Print the plan; refuse (exit 2, with suggestions) when it exceeds the free memory by more than the margin."""
+    from clintune.errors import ClintuneError
+    from clintune.memory.measure import free_memory
+
+    available = check.limit if check.limit is not None else free_memory(device)
+    plan = plan_memory(model, config, precision, device, available)
+    say(describe_plan(plan))
+    if available is None or plan.bytes["total"] <= available * (1 + FIT_MARGIN):
+        return plan
+    need, have = plan.bytes["total"] / GIB, available / GIB
+    if check.force:
+        say(f"warning: the plan needs {need:.2f} GiB and {have:.2f} GiB is free; going on because of --force")
+        return plan
+    for line in suggestion_lines(suggest(model, config, precision, device, available)):
+        say(line)
+    where = f"the limit of {have:.3f} GiB" if check.limit is not None else f"{have:.3f} GiB free on the {device}"
+    raise ClintuneError(f"the memory plan needs {need:.3f} GiB, more than {where}",
+                        fix="apply one of the suggestions above through key=value overrides, or pass --force "
+                        "to train anyway")

@@ -7,7 +7,6 @@ Here a target that matches no linear layer is an error that lists the names that
 from __future__ import annotations
 
 import torch
-from peft import LoraConfig, get_peft_model
 from torch import nn
 
 from clintune.config import LoraSection
@@ -51,6 +50,8 @@ def top_layer_indices(model: nn.Module, top_layers: int | None) -> list[int] | N
 
 
 def add_lora(model: nn.Module, section: LoraSection, dora: bool = False):
+    from peft import LoraConfig, get_peft_model  # here: planning memory needs target names, not PEFT's import time
+
     config = LoraConfig(
         use_dora=dora,
         r=section.r,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from clintune.config import RunConfig
 from clintune.errors import ClintuneError
+from clintune.memory.plan import MemoryCheck
 from clintune.models.fetch import fetch_model
 from clintune.models.registry import KNOWN_MODELS
 from clintune.runs import read_status
@@ -53,16 +54,20 @@ def relaunch(nproc: int, child_args: list[str], run_dir: Path) -> None:
 
 
 def train_command(config: RunConfig, recipe: str, overrides: list[str], out: Path | None = None,
-                  resume: bool = False, say: Say = print) -> Path:
+                  resume: bool = False, say: Say = print, memory: MemoryCheck | None = None) -> Path:
     """`clintune train`: one process here, or N under torchrun when distributed.nproc (or --nproc) says so."""
     if config.distributed.nproc == 1 or inside_launch():
-        return run_training(config, out, resume, say)
+        return run_training(config, out, resume, say, memory)
     if config.model.name in KNOWN_MODELS:
         fetch_model(config.model.name, say=say)  # once, before N processes would race to fetch it
     run_dir = open_run(config, out, resume)
     child = [str(recipe), *overrides, "--out", str(run_dir)] + (["--resume"] if resume else [])
     if config.data.allow_phi:
         child += ["--allow-phi", config.data.allow_phi]
+    if memory and memory.limit is not None:
+        child += ["--max-memory", str(memory.limit)]
+    if memory and memory.force:
+        child.append("--force")
     say(f"launching {config.distributed.nproc} processes with torchrun; run directory {run_dir}")
     relaunch(config.distributed.nproc, child, run_dir)
     return run_dir

@@ -27,7 +27,8 @@ from clintune.config import RunConfig, dump_config, load_config
 from clintune.data.prepare import Prepared, load_for_training, prepare, write_prepared
 from clintune.devices import detect_device, resolve_precision
 from clintune.errors import ClintuneError
-from clintune.memory.plan import describe_plan, training_memory_plan
+from clintune.memory.estimate import meta_model, model_config_from
+from clintune.memory.plan import MemoryCheck, check_plan
 from clintune.models.fetch import fetch_model
 from clintune.models.load import load_tokenizer
 from clintune.models.registry import KNOWN_MODELS
@@ -135,13 +136,15 @@ def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precisi
 
 
 def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Path, device: str, precision: str,
-                 resume: bool = False, say: Say = print) -> TrainOutcome:
+                 resume: bool = False, say: Say = print, memory: MemoryCheck | None = None) -> TrainOutcome:
     """Train every configured stage in order, each resumable from its last committed checkpoint."""
     datasets = stage_datasets(tokenizer, train_rows, config)
+    # Planned from the config before any weight is loaded, so a run that cannot fit stops at once.
+    base = meta_model(model_config_from(config.model.name, config.model.trust_remote_code))
+    check_plan(base, config, precision, device, memory or MemoryCheck(), say)
     model = model_for_method(config.model.name, config, precision)
     trainable, total = count_parameters(model)
     say(f"{describe(model, config)}: {trainable:,} trainable of {total:,} parameters")
-    say(describe_plan(training_memory_plan(model, config, precision)))
 
     done = set(read_status(run_dir).get("stages_done", []))
     steps, history, seconds = {}, [], 0.0
@@ -254,7 +257,8 @@ def prepare_data(config: RunConfig, tokenizer, run_dir: Path) -> Prepared:
     return prepared
 
 
-def run_training(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print) -> Path:
+def run_training(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print,
+                 memory: MemoryCheck | None = None) -> Path:
     run_dir = open_run(config, out, resume)
     main = is_main_process()
     if not main:  # one voice: the other ranks do the same work in silence
@@ -267,7 +271,7 @@ def run_training(config: RunConfig, out: Path | None = None, resume: bool = Fals
     if main:
         set_status(run_dir, "running", command="train")
     try:
-        summary = _run(config, run_dir, resume, say)
+        summary = _run(config, run_dir, resume, say, memory)
     except BaseException as exc:
         if main:
             reason = exc.one_line() if isinstance(exc, ClintuneError) else type(exc).__name__
@@ -278,7 +282,7 @@ def run_training(config: RunConfig, out: Path | None = None, resume: bool = Fals
     return run_dir
 
 
-def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say) -> dict:
+def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say, memory: MemoryCheck | None) -> dict:
     name = config.model.name
     if name in KNOWN_MODELS and is_main_process():
         fetch_model(name, say=say)
@@ -287,4 +291,5 @@ def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say) -> dict:
     precision = resolve_precision(config.train.precision, device)
     say(f"device {device}, precision {precision}; run directory {run_dir}")
     prepared = prepare_data(config, tokenizer, run_dir)
-    return train_stages(config, tokenizer, prepared.splits["train"], run_dir, device, precision, resume, say).summary
+    return train_stages(config, tokenizer, prepared.splits["train"], run_dir, device, precision, resume, say,
+                        memory).summary

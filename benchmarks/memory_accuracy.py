@@ -1,0 +1,93 @@
+"""How close is `clintune memory` to what training really holds? Estimate vs measurement on a grid.
+
+Grid: 2 models (the tiny random Llama; SmolLM2-135M, GQA and a 49k vocabulary) x full / LoRA / QLoRA x two sequence
+lengths x gradient checkpointing off/on = 24 configurations, bf16 autocast where the CPU has it. Each measurement is
+two real optimizer steps through clintune's trainer (clintune.memory.measured_step):
+  params      parameter counts, total and trainable, against the instantiated (and quantised) model
+  gradients   bytes of every .grad after the step
+  optimizer   bytes of every optimizer state tensor
+  activations bytes autograd saved for backward, alive when the forward pass ends (saved-tensor hooks)
+  total       the sum of the tensors above plus weights, quantisation constants and adapters
+Error = (estimate - measured) / measured. Goals (issue 5): params, gradients, optimizer within 1%; activations and
+total within 15%. Not measurable on a CPU, so not compared here: the estimate's transient activations (checkpoint
+recompute, the logits' fp32 upcast) and the CUDA overhead line; with a GPU, cuda_max_allocated covers them.
+
+Usage: python benchmarks/memory_accuracy.py [--quick] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import logging
+import sys
+import time
+
+STATE = ("weights", "quant_constants", "adapters", "gradients", "optimizer")
+
+
+def relative(estimate: int, measured: int) -> float:
+    return (estimate - measured) / measured if measured else (0.0 if estimate == 0 else float("inf"))
+
+
+def compare(model_dir: str, method: str, seq_len: int, batch: int, checkpointing: bool) -> dict:
+    from clintune.config import load_config
+    from clintune.memory.estimate import meta_model, model_config_from
+    from clintune.memory.measured_step import measure_training
+    from clintune.memory.plan import plan_memory
+
+    config = load_config(None, [f"model.name={model_dir}", f"train.method={method}", f"train.max_length={seq_len}",
+                                f"train.batch_size={batch}", f"train.gradient_checkpointing={checkpointing}"])
+    measured = measure_training(model_dir, config, batch, seq_len)
+    plan = plan_memory(meta_model(model_config_from(model_dir)), config, measured["precision"], device="cpu")
+    estimate = {key: plan.bytes[key] for key in STATE}
+    estimate["activations"] = plan.activations_saved
+    estimate["total"] = sum(estimate.values())
+    got = measured["bytes"]
+    # The instantiated count includes the adapters; the plan's total is the base model's.
+    base = measured["params_total"] - (measured["params_trainable"] if method != "full" else 0)
+    params = max(abs(relative(plan.params_total, base)),
+                 abs(relative(plan.params_trainable, measured["params_trainable"])))
+    return {"params": params, **{key: relative(estimate[key], got[key]) for key in
+                                 ("gradients", "optimizer", "activations", "total")},
+            "estimate_total": estimate["total"], "measured_total": got["total"], "precision": measured["precision"]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="the tiny model only (12 configurations)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    logging.disable(logging.WARNING)
+    from clintune.models.fetch import fetch_model
+
+    models = [("tiny-random-llama", 2, (128, 512))]
+    if not args.quick:
+        models.append(("smollm2-135m-instruct", 1, (128, 512)))
+    rows, start = [], time.perf_counter()
+    for (name, batch, lengths), method, checkpointing in itertools.product(models, ("full", "lora", "qlora"),
+                                                                         (False, True)):
+        model_dir = str(fetch_model(name, say=lambda _: None))
+        for seq_len in lengths:
+            row = {"model": name, "method": method, "seq_len": seq_len, "batch": batch,
+                   "checkpointing": checkpointing, **compare(model_dir, method, seq_len, batch, checkpointing)}
+            rows.append(row)
+            print(f"{name:22} {method:5} seq {seq_len:4} ckpt {'on ' if checkpointing else 'off'}  "
+                  + "  ".join(f"{k} {row[k] * 100:+6.2f}%" for k in ("params", "gradients", "optimizer",
+                                                                       "activations", "total"))
+                  + f"  (total {row['measured_total'] / 2**20:,.0f} MiB measured)", file=sys.stderr, flush=True)
+    worst = {key: max(abs(r[key]) for r in rows) for key in ("params", "gradients", "optimizer", "activations",
+                                                             "total")}
+    goals = {"params": 0.01, "gradients": 0.01, "optimizer": 0.01, "activations": 0.15, "total": 0.15}
+    if args.json:
+        print(json.dumps({"max_abs_rel_error": worst, "configs": len(rows)}))
+        return
+    print(f"\n{len(rows)} configurations, {time.perf_counter() - start:.0f} s, precision {rows[0]['precision']}")
+    for key, value in worst.items():
+        print(f"max |error| {key:12} {value * 100:6.2f}%  (goal {goals[key] * 100:.0f}%: "
+              f"{'met' if value <= goals[key] else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""`clintune memory`: the memory plan of a training step, before any training (parse, call the library, print)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+out = Console(soft_wrap=True)
+
+
+def memory(
+    model: Annotated[str, typer.Option("--model", help="Model short name, folder, hub id (config only) or a "
+                                       "config.json path.")],
+    method: Annotated[str, typer.Option("--method", help="full, lora, qlora or dora.")] = "lora",
+    lora_r: Annotated[int | None, typer.Option("--lora-r", min=1, help="LoRA rank (default: the config's, 16).")]
+    = None,
+    lora_targets: Annotated[str, typer.Option("--lora-targets", help="all-linear or names: q_proj,v_proj,...")]
+    = "all-linear",
+    seq_len: Annotated[int, typer.Option("--seq-len", min=1, help="Tokens per sequence.")] = 512,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1, help="Sequences per micro-batch.")] = 2,
+    checkpointing: Annotated[bool, typer.Option("--gradient-checkpointing/--no-gradient-checkpointing")] = False,
+    optimizer: Annotated[str, typer.Option("--optimizer", help="adamw, adamw-8bit, paged-adamw-32bit, "
+                                           "paged-adamw-8bit or sgd.")] = "adamw",
+    dtype: Annotated[str | None, typer.Option("--dtype", help="Compute dtype: bf16, fp16 or fp32 (default: bf16, "
+                                              "fp16 on a T4).")] = None,
+    quant: Annotated[str, typer.Option("--quant", help="QLoRA 4-bit type: nf4 or fp4.")] = "nf4",
+    double_quant: Annotated[bool, typer.Option("--double-quant", help="QLoRA: quantise the constants too.")] = False,
+    gpu: Annotated[str | None, typer.Option("--gpu", help="t4, l4, a10g, a100-40, a100-80, h100, rtx4090, "
+                                            "rtx3090: say whether it fits.")] = None,
+    gpu_memory: Annotated[str | None, typer.Option("--gpu-memory", help="Or the memory to fit in, e.g. 16GiB.")]
+    = None,
+    generate: Annotated[int, typer.Option("--generate-tokens", min=0, help="Inference: tokens generated after a "
+                                          "prompt of --seq-len, for the KV cache line.")] = 256,
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a stacked bar chart (PNG): full, LoRA and "
+                                              "QLoRA side by side.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the JSON contract instead of the table.")] = False,
+    measure: Annotated[bool, typer.Option("--measure", help="Also run real training steps here and show the "
+                                          "measured components beside the estimate.")] = False,
+    device: Annotated[str, typer.Option("--device", help="Plan for cuda (adds the CUDA overhead) or cpu.")] = "cuda",
+):
+    """What a training step needs in memory, from the model's config alone (nothing is downloaded or allocated)."""
+    from clintune.errors import ClintuneError
+    from clintune.memory.report import gpu_target, headline, memory_config, plan_table, plot_methods
+
+    if device not in ("cuda", "cpu"):
+        raise ClintuneError(f"unknown --device '{device}'", fix="use cuda or cpu")
+    target = gpu_target(gpu, gpu_memory, device)
+    config, precision = memory_config(model, method, lora_r, lora_targets, seq_len, batch_size, checkpointing,
+                                      optimizer, dtype, quant, double_quant, target)
+    # Only now the heavy imports: a mistyped option is answered at once.
+    from clintune.memory.estimate import meta_model, model_config_from
+    from clintune.memory.plan import GIB, plan_memory, suggest, suggestion_lines
+    base = meta_model(model_config_from(model, config.model.trust_remote_code))
+    plan = plan_memory(base, config, precision, target.device, target.capacity, generate)
+    if target.capacity is not None and not plan.fits:
+        plan.suggestions = suggest(base, config, precision, target.device, target.capacity)
+    measured = None
+    if measure:
+        from clintune.memory.measured_step import measure_training
+
+        measured = measure_training(model, config, batch_size, seq_len)
+    if plot is not None:
+        plans = {}
+        for name in ("full", "lora", "qlora"):
+            other = config.model_copy(update={"train": config.train.model_copy(update={"method": name})})
+            plans[name] = plan_memory(base, other, precision, target.device, target.capacity, generate)
+        title = headline(config, precision, plan).split("; ", 2)[-1].replace(f"{config.train.method} r=", "r=")
+        plot_methods(plans, plot, f"{Path(model).name}: {title}", target)
+
+    if as_json:
+        result = plan.contract()
+        if measured is not None:
+            result["measured"] = measured
+        out.print(json.dumps(result), highlight=False)
+        return
+    out.print(escape(headline(config, precision, plan)), highlight=False)
+    table = Table(box=None, pad_edge=False)
+    for column in ("component", "bytes", "GiB", *(("measured bytes", "error") if measured else ())):
+        table.add_column(column, justify="left" if column == "component" else "right")
+    for row in plan_table(plan, measured["bytes"] if measured else None):
+        table.add_row(*row)
+    out.print(table)
+    out.print(f"activations: {plan.activations_saved / GIB:.3f} GiB saved for backward + "
+              f"{plan.activations_transient / GIB:.3f} GiB transient (checkpoint recompute, logits and their fp32 "
+              "upcast)", highlight=False)
+    out.print(f"inference (batch {batch_size}, {seq_len} prompt + {generate} generated tokens): weights "
+              f"{plan.inference_weights / GIB:.3f} GiB + KV cache {plan.kv_cache / GIB:.3f} GiB", highlight=False)
+    if measured is not None:
+        extra = ", ".join(f"{k} {v / GIB:.3f} GiB" for k, v in measured["bytes"].items()
+                          if k in ("peak_rss", "cuda_max_allocated"))
+        out.print(f"measured on {measured['device']} ({measured['precision']}): {extra}", highlight=False)
+    if target.capacity is not None:
+        verdict = "fits" if plan.fits else "does NOT fit"
+        out.print(f"verdict: {verdict} on {target.label}: {plan.bytes['total'] / GIB:.2f} GiB needed",
+                  highlight=False)
+        for line in suggestion_lines(plan.suggestions):
+            out.print(escape(line), highlight=False)
+    if plot is not None:
+        out.print(f"chart: {plot}", highlight=False)

@@ -1,0 +1,93 @@
+"""Real training steps of a model with memory accounting, to check the estimate (`clintune memory --measure`).
+
+The steps go through clintune's own path: the model from `model_for_method`, the trainer from `trainer_config`,
+batches of random token blocks with every position trained (the estimate's worst case). What is measured:
+- weights, quantisation constants, adapters, gradients and optimizer state: the bytes of the actual tensors, each
+  storage once, taken right after an optimizer step (before the gradients are released);
+- activations: the bytes autograd saved for backward and still holds when the forward pass ends (SavedTensorMeter);
+- on CUDA, `torch.cuda.max_memory_allocated` over the steps; everywhere, the process's peak RSS.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import torch
+from datasets import Dataset
+from transformers import TrainerCallback
+
+from clintune.config import RunConfig
+from clintune.devices import detect_device, resolve_precision
+from clintune.memory.measure import (
+    SavedTensorMeter,
+    gradient_bytes,
+    model_state_bytes,
+    optimizer_state_bytes,
+    peak_rss_bytes,
+)
+from clintune.train.adapters import count_parameters
+from clintune.train.collator import BlockCollator
+from clintune.train.methods import model_for_method
+from clintune.train.trainer import ClintuneTrainer, trainer_config
+
+
+class _MeteredTrainer(ClintuneTrainer):
+    def __init__(self, *args, meter: SavedTensorMeter, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.meter = meter
+
+    def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+        with self.meter:
+            result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+        self.meter.held()
+        return result
+
+
+class _StateAfterStep(TrainerCallback):
+    def __init__(self):
+        self.measured: dict[str, int] = {}
+
+    def on_optimizer_step(self, args, state, control, model=None, optimizer=None, **kwargs):
+        now = {**model_state_bytes(model), "gradients": gradient_bytes(model),
+               "optimizer": optimizer_state_bytes(optimizer)}
+        for key, value in now.items():
+            self.measured[key] = max(self.measured.get(key, 0), value)
+
+
+def measure_training(model_dir: str, config: RunConfig, batch_size: int, seq_len: int, steps: int = 2) -> dict:
+    """Measured bytes by component for `steps` optimizer steps of `batch_size` x `seq_len` tokens."""
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    from clintune.models.load import load_tokenizer
+
+    device = detect_device()
+    precision = resolve_precision(config.train.precision, device)
+    train = config.train.model_copy(update={"batch_size": batch_size, "grad_accum": 1, "max_steps": steps,
+                                            "save_steps": 0, "logging_steps": steps, "max_length": seq_len})
+    config = config.model_copy(update={"train": train})
+    tokenizer = load_tokenizer(model_dir, config.model.trust_remote_code)
+    model = model_for_method(model_dir, config, precision)
+    trainable, total = count_parameters(model)
+    vocab = model.config.get_text_config().vocab_size
+    generator = torch.Generator().manual_seed(0)
+    blocks = torch.randint(0, min(vocab, len(tokenizer)), (batch_size * steps, seq_len), generator=generator)
+    meter = SavedTensorMeter(model)
+    state = _StateAfterStep()
+    if device == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    with tempfile.TemporaryDirectory(prefix="clintune-measure-") as out:
+        trainer = _MeteredTrainer(model=model, args=trainer_config(config, "pretrain", Path(out), device, precision),
+                                  train_dataset=Dataset.from_dict({"input_ids": blocks.tolist()}),
+                                  processing_class=tokenizer, data_collator=BlockCollator(), callbacks=[state],
+                                  meter=meter)
+        trainer.remove_callback(PrinterCallback)
+        trainer.remove_callback(ProgressCallback)
+        trainer.train()
+    measured = {**state.measured, "activations": meter.peak}
+    measured["total"] = sum(measured.values())
+    measured["peak_rss"] = peak_rss_bytes()
+    if device == "cuda":
+        measured["cuda_max_allocated"] = torch.cuda.max_memory_allocated()
+    return {"device": device, "precision": precision, "params_total": total, "params_trainable": trainable,
+            "bytes": measured}

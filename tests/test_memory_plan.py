@@ -1,0 +1,139 @@
+"""`clintune memory`: the course's lesson, the JSON contract, the chart, the verdict with suggestions, bad input, the
+estimate against real training steps, and `clintune train` refusing a plan that cannot fit."""
+
+import json
+
+import pytest
+import torch
+from PIL import Image
+
+from clintune.config import load_config
+from clintune.memory.estimate import meta_model, model_config_from
+from clintune.memory.measured_step import measure_training
+from clintune.memory.plan import GIB, plan_memory, suggest
+from clintune.models.load import load_model
+
+PHI2 = {"model_type": "phi", "vocab_size": 51200, "hidden_size": 2560, "intermediate_size": 10240,
+        "num_hidden_layers": 32, "num_attention_heads": 32, "partial_rotary_factor": 0.4,
+        "max_position_embeddings": 2048, "tie_word_embeddings": False, "hidden_act": "gelu_new"}
+COURSE_QLORA = ["--method", "qlora", "--lora-r", "4", "--lora-targets", "q_proj,k_proj,v_proj,dense,fc1,fc2",
+                "--gradient-checkpointing", "--optimizer", "paged-adamw-32bit"]
+
+
+@pytest.fixture(scope="module")
+def phi2_config(tmp_path_factory):
+    path = tmp_path_factory.mktemp("phi2") / "config.json"
+    path.write_text(json.dumps(PHI2))
+    return path
+
+
+def test_the_course_lesson_phi2_on_a_t4_full_does_not_fit_and_qlora_does(cli, phi2_config):
+    full = cli("memory", "--model", str(phi2_config), "--method", "full", "--gpu", "t4", "--json")
+    assert full.returncode == 0, full.stderr
+    plan = json.loads(full.stdout)
+    assert plan["params_total"] == plan["params_trainable"] == 2_779_683_840
+    assert plan["fits"] is False
+    assert set(plan["bytes"]) == {"weights", "quant_constants", "adapters", "gradients", "optimizer", "activations",
+                                  "overhead", "total"}
+    assert all(isinstance(v, int) for v in plan["bytes"].values())
+    # Mixed precision keeps fp32 master weights: 4 + 4 + 8 bytes per parameter before any activation.
+    assert plan["bytes"]["weights"] + plan["bytes"]["gradients"] + plan["bytes"]["optimizer"] > 16 * 2.7e9
+    assert plan["bytes"]["total"] == sum(v for k, v in plan["bytes"].items() if k != "total")
+    assert any(s["fits"] and "QLoRA" in s["change"] for s in plan["suggestions"])
+
+    qlora = json.loads(cli("memory", "--model", str(phi2_config), *COURSE_QLORA, "--gpu", "t4", "--json").stdout)
+    assert qlora["fits"] is True
+    assert qlora["params_trainable"] < 0.01 * qlora["params_total"]
+    assert 0 < qlora["bytes"]["quant_constants"] < qlora["bytes"]["weights"]
+    assert qlora["bytes"]["gradients"] == qlora["bytes"]["adapters"]  # the frozen base has no gradients
+
+
+def test_the_table_and_the_chart(cli, phi2_config, tmp_path):
+    chart = tmp_path / "layout.png"
+    result = cli("memory", "--model", str(phi2_config), "--method", "full", "--gpu", "t4", "--plot", str(chart))
+    assert result.returncode == 0, result.stderr
+    for line in ("optimizer state", "activations", "overhead (CUDA context, allocator)", "verdict: does NOT fit",
+                 "KV cache", "train.method=qlora"):
+        assert line in result.stdout
+    with Image.open(chart) as image:
+        assert image.format == "PNG" and image.size[0] >= 600
+
+
+def test_suggestions_combine_when_no_single_change_is_enough(phi2_config):
+    base = meta_model(model_config_from(str(phi2_config)))
+    config = load_config(None, ["train.method=full", "train.precision=fp16"])
+    suggestions = suggest(base, config, "fp16", "cuda", 4 * GIB)
+    combined, *single = suggestions  # what fits is ranked first
+    assert not any(s["fits"] for s in single) and len(single) == 5
+    assert combined["fits"] and " + " in combined["change"] and combined["total"] <= 4 * GIB
+    assert "train.method=qlora" in combined["overrides"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--method", "fulll"], "unknown method 'fulll'; did you mean 'full'?"),
+    (["--gpu", "t5"], "unknown GPU 't5'"),
+    (["--gpu-memory", "lots"], "--gpu-memory 'lots' is not a size"),
+    (["--optimizer", "adam"], "unknown optimizer 'adam'"),
+    (["--lora-targets", "Wqkv"], "Wqkv match no linear layer"),
+])
+def test_bad_options_exit_2_with_one_line(cli, phi2_config, args, message):
+    result = cli("memory", "--model", str(phi2_config), *args)
+    assert result.returncode == 2 and message in result.stderr
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_bad_model_exits_2_with_one_line(cli, tmp_path):
+    missing = cli("memory", "--model", str(tmp_path / "nowhere"))
+    broken = tmp_path / "config.json"
+    broken.write_text('{"hidden_size": 8}')
+    unreadable = cli("memory", "--model", str(broken))
+    for result, message in ((missing, "unknown model"), (unreadable, "cannot read a model config")):
+        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_kv_cache_line_equals_the_cache_transformers_allocates(tiny_model_dir):
+    model = load_model(str(tiny_model_dir))
+    prompt, generated = 40, 8
+    with torch.no_grad():
+        cache = model(input_ids=torch.ones(3, prompt + generated, dtype=torch.long), use_cache=True).past_key_values
+    allocated = sum(layer.keys.nbytes + layer.values.nbytes for layer in cache.layers)
+    config = load_config(None, ["train.batch_size=3", f"train.max_length={prompt}"])
+    plan = plan_memory(meta_model(model.config), config, "fp32", generate_tokens=generated)
+    assert plan.kv_cache == allocated
+
+
+@pytest.mark.parametrize("overrides", [
+    ["train.method=full"],
+    ["train.method=lora", "train.gradient_checkpointing=true"],
+    ["train.method=qlora", "quant.double_quant=true", "train.optimizer=adamw_8bit"],
+])
+def test_the_estimate_matches_real_training_steps(tiny_model_dir, overrides):
+    config = load_config(None, [f"model.name={tiny_model_dir}", "train.precision=bf16", "train.max_length=128",
+                                *overrides])
+    measured = measure_training(str(tiny_model_dir), config, batch_size=2, seq_len=128)
+    plan = plan_memory(meta_model(model_config_from(str(tiny_model_dir))), config, measured["precision"], "cpu")
+    got = measured["bytes"]
+    for key in ("weights", "quant_constants", "adapters", "gradients", "optimizer"):
+        assert plan.bytes[key] == got[key], key  # exact: these are the tensors as the libraries allocate them
+    assert abs(plan.activations_saved - got["activations"]) <= 0.15 * got["activations"]
+    assert got["activations"] > 0
+
+
+def test_measure_shows_the_measured_column(cli, tiny_model_dir):
+    result = cli("memory", "--model", str(tiny_model_dir), "--method", "lora", "--seq-len", "64", "--device", "cpu",
+                 "--measure")
+    assert result.returncode == 0, result.stderr
+    assert "measured bytes" in result.stdout and "measured on cpu" in result.stdout
+
+
+def test_train_refuses_a_plan_over_the_memory_limit_unless_forced(cli, tiny_model_dir, tmp_path):
+    common = ["train", "demo", f"model.name={tiny_model_dir}", "data.synthetic_rows=600", "data.max_note_chars=800",
+              "data.sample=60", "data.test_size=2", "lora.top_layers=null", "train.max_steps=1", "--max-memory", "1MiB"]
+    refused = cli(*common, "--out", str(tmp_path / "a"))
+    assert refused.returncode == 2, refused.stderr[-2000:]
+    assert "the memory plan needs" in refused.stderr and "--force" in refused.stderr
+    assert "train.gradient_checkpointing=true" in refused.stderr  # the suggestions, each an override
+    assert "Traceback" not in refused.stderr and not (tmp_path / "a" / "adapter").exists()
+    forced = cli(*common, "--force", "--out", str(tmp_path / "b"))
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert (tmp_path / "b" / "adapter" / "adapter_model.safetensors").is_file()
