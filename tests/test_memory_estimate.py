@@ -61,3 +61,20 @@ def test_full_fine_tuning_keeps_fp32_weights_gradients_and_two_adam_moments():
     tensors = len(list(meta_model(PHI2_SHAPED).parameters()))
     assert state["optimizer"] == 8 * counts.total + 4 * tensors  # two moments, and torch's step counter per tensor
     assert state["adapters"] == 0
+
+
+@pytest.mark.parametrize("model_type, extra", [
+    ("mistral", {}), ("qwen2", {}), ("gemma", {"head_dim": 32}), ("phi3", {"pad_token_id": 0}), ("phi", {}),
+])
+def test_any_causal_lm_from_a_config_gets_exact_counts_and_a_plan(model_type, extra):
+    from transformers import AutoConfig
+
+    from clintune.memory.plan import plan_memory
+
+    cfg = AutoConfig.for_model(model_type, vocab_size=512, hidden_size=128, intermediate_size=256,
+                               num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, **extra)
+    config = load_config(None, ["train.method=lora"])
+    counts = count_parameters(meta_model(cfg), config)
+    assert counts.total == sum(p.numel() for p in AutoModelForCausalLM.from_config(cfg).parameters())
+    plan = plan_memory(meta_model(cfg), config, "bf16")
+    assert plan.bytes["activations"] > 0 and plan.kv_cache > 0 and plan.params_trainable == counts.adapters

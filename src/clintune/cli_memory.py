@@ -71,7 +71,8 @@ def memory(
             other = config.model_copy(update={"train": config.train.model_copy(update={"method": name})})
             plans[name] = plan_memory(base, other, precision, target.device, target.capacity, generate)
         title = headline(config, precision, plan).split("; ", 2)[-1].replace(f"{config.train.method} r=", "r=")
-        plot_methods(plans, plot, f"{Path(model).name}: {title}", target)
+        label = Path(model).parent.name if model.endswith(".json") else Path(model).name
+        plot_methods(plans, plot, f"{label} ({plan.params_total / 1e9:.2f}B parameters): {title}", target)
 
     if as_json:
         result = plan.contract()

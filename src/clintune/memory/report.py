@@ -117,7 +117,7 @@ def plot_methods(plans: dict[str, MemoryPlan], path: Path, title: str, target: T
         axis.text(index, total, f"{total:.1f} GiB", ha="center", va="bottom", fontsize=10)
     if target.capacity:
         axis.axhline(target.capacity / GIB, color="black", linestyle="--", linewidth=1)
-        axis.text(len(names) - 0.5, target.capacity / GIB, f" {target.label}", va="bottom", ha="right", fontsize=9)
+        axis.text(len(names) - 0.55, target.capacity / GIB, target.label, va="bottom", ha="right", fontsize=9)
     axis.set_ylabel("GiB (peak of one training step)")
     axis.set_title(title, fontsize=10)
     axis.set_ylim(0, max([*bottoms, (target.capacity or 0) / GIB]) * 1.15)
