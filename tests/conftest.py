@@ -59,9 +59,10 @@ def smollm2_dir() -> Path:
 def cli():
     """Run the real console entry point in a subprocess, with the test environment."""
 
-    def run(*args: str, env_extra: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    def run(*args: str, env_extra: dict | None = None, timeout: int = 300,
+            input: str | None = None) -> subprocess.CompletedProcess:
         env = {**os.environ, **(env_extra or {})}
         return subprocess.run([sys.executable, "-m", "clintune", *args], capture_output=True, text=True, env=env,
-                              timeout=timeout)
+                              timeout=timeout, input=input)
 
     return run

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from clintune.cli_data import data_app
 from clintune.cli_memory import memory
+from clintune.cli_serve import chat, serve
 from clintune.errors import USER_ERROR_EXIT_CODE, ClintuneError
 from clintune.privacy import disable_telemetry
 
@@ -32,6 +33,8 @@ app.add_typer(recipes_app, name="recipes")
 app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
 app.command()(memory)
+app.command()(serve)
+app.command()(chat)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -1,0 +1,105 @@
+"""`clintune serve` and `clintune chat`: thin wrappers over clintune.serve (parse, call the library, print)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import signal
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from clintune.errors import ClintuneError
+
+err = Console(stderr=True, soft_wrap=True)
+
+RunOpt = Annotated[Path | None, typer.Option("--run", help="A training run directory: serves what it trained.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Or a model short name, folder or hub id.")]
+AdapterOpt = Annotated[str | None, typer.Option("--adapter", help="With --model: a LoRA adapter folder.")]
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def serve(
+    run: RunOpt = None,
+    model: ModelOpt = None,
+    adapter: AdapterOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind; loopback unless you mean otherwise.")]
+    = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8000,
+    api_key_env: Annotated[str | None, typer.Option("--api-key-env", help="Environment variable holding the API "
+                                                    "key clients must send (the key itself is never printed).")]
+    = None,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="The most tokens one request may "
+                                            "generate.")] = 1024,
+    max_queue: Annotated[int, typer.Option("--max-queue", min=1, help="Requests that may wait; more get 429.")]
+    = 8,
+    max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body in bytes.")]
+    = 1 << 20,
+):
+    """Serve a model over the OpenAI API: /v1/chat/completions (streaming too), /v1/completions, /v1/models."""
+    api_key = None
+    if api_key_env:
+        api_key = os.environ.get(api_key_env)
+        if not api_key:
+            raise ClintuneError(f"--api-key-env {api_key_env}: that environment variable is empty or unset",
+                                fix=f"export {api_key_env}=<a secret> before starting the server")
+    if not _loopback(host) and api_key is None:
+        err.print(f"warning: serving on {host} without an API key: anyone who can reach it can use the model",
+                  highlight=False)
+    import uvicorn
+
+    from clintune.serve.app import ServerLimits, create_app
+    from clintune.serve.engine import open_served
+
+    served = open_served(run, model, adapter)
+    app = create_app(served, ServerLimits(max_tokens, max_queue, max_body, api_key))
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+                                           timeout_graceful_shutdown=5))
+    err.print(f"serving {served.name} at http://{host}:{port}/v1 "
+              f"({'API key required' if api_key else 'no API key'}); Ctrl-C stops", highlight=False)
+    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal through the handlers it found;
+    # these ones let a server that stopped as asked exit 0 instead of dying "killed by SIGTERM".
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
+    server.run()
+    err.print("stopped", highlight=False)
+
+
+def chat(
+    run: RunOpt = None,
+    model: ModelOpt = None,
+    adapter: AdapterOpt = None,
+    note: Annotated[Path | None, typer.Option("--note", help="A text file with the clinical note to ask about.")]
+    = None,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1)] = 256,
+):
+    """Ask questions about a note; answers stream with the prompt template training used. /base and /tuned switch
+    the adapter off and on, /note FILE loads another note, /quit ends. Reads stdin, so it can be scripted."""
+    from clintune.serve.chat import ChatSession
+
+    session = ChatSession.open(run, model, adapter, max_tokens)
+    if note is not None:
+        session.load_note(note)
+    interactive = sys.stdin.isatty()
+    err.print(session.greeting(), highlight=False)
+    while True:
+        if interactive:
+            sys.stdout.write("> ")
+            sys.stdout.flush()
+        line = sys.stdin.readline()
+        if not line:
+            return
+        try:
+            if not session.handle(line.strip(), sys.stdout):
+                return
+        except ClintuneError as exc:  # a bad /note path and the like: say so, keep chatting
+            err.print(f"error: {exc.one_line()}", highlight=False)

@@ -1,0 +1,161 @@
+"""The served model and one generation, streamed: shared by `clintune serve` and `clintune chat`.
+
+A run directory serves what it trained (its adapter on its base, or its full model) with the prompt settings it
+trained with. Generation is transformers' `generate` with a streamer; stop strings are cut from the text, also in
+the middle of a stream (text that could be the start of a stop string is held back until it is decided).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers import StoppingCriteria, StoppingCriteriaList, TextStreamer
+
+from clintune.errors import ClintuneError
+
+
+@dataclass
+class Served:
+    model: torch.nn.Module
+    tokenizer: object
+    name: str  # the id clients ask for
+    template: str = "asclepius"
+    chat: bool = True  # the template goes in the user turn of the chat template, as in training
+    has_adapter: bool = False  # a PeftModel whose adapter can be switched off (chat's /base)
+
+
+def open_served(run: Path | None, model: str | None, adapter: str | None, keep_adapter: bool = False,
+                trust_remote_code: bool = False) -> Served:
+    """The model of a run directory, or a model (with an optional adapter). `keep_adapter` keeps the adapter
+    separate so it can be disabled; otherwise it is merged, which generates as fast as the base."""
+    from clintune.config import load_config
+    from clintune.models.load import load_for_inference, load_model, load_tokenizer
+
+    template, chat = "asclepius", True
+    if run is not None:
+        config_path = run / "config.yaml"
+        if not config_path.is_file():
+            raise ClintuneError("not a clintune run directory (no config.yaml)", where=str(run),
+                                fix="pass the folder a training run wrote")
+        config = load_config(config_path)
+        template, chat, trust_remote_code = config.prompt.template, config.prompt.chat, config.model.trust_remote_code
+        if (run / "adapter" / "adapter_config.json").is_file():
+            model, adapter = config.model.name, str(run / "adapter")
+        elif (run / "model" / "config.json").is_file():
+            model, adapter = str(run / "model"), None
+        else:
+            raise ClintuneError("the run holds no trained weights (no adapter/ or model/)", where=str(run),
+                                fix="serve a finished run, or --model with --adapter")
+        name = run.name
+    elif model is None:
+        raise ClintuneError("nothing to serve", fix="give --run RUN_DIR or --model ID|DIR")
+    else:
+        name = Path(model).name if Path(model).exists() else model
+    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
+        raise ClintuneError(f"no PEFT adapter in '{adapter}' (adapter_config.json missing)",
+                            fix="give the adapter/ folder of a LoRA run")
+    tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
+    if adapter is not None and keep_adapter:
+        from peft import PeftModel
+
+        base = load_model(model, trust_remote_code=trust_remote_code)
+        loaded = PeftModel.from_pretrained(base, adapter).eval()
+    else:
+        loaded = load_for_inference(model, adapter=adapter, trust_remote_code=trust_remote_code)
+    loaded.generation_config.pad_token_id = tokenizer.pad_token_id
+    return Served(loaded, tokenizer, name, template, chat, has_adapter=adapter is not None and keep_adapter)
+
+
+@dataclass
+class Sampling:
+    max_tokens: int = 256
+    temperature: float = 0.0  # 0 = greedy
+    top_p: float = 1.0
+    stop: list[str] = field(default_factory=list)
+    seed: int | None = None
+
+
+@dataclass
+class Generated:
+    text: str
+    finish_reason: str  # "stop" (EOS or a stop string) or "length"
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class _StopTrimmer:
+    """Passes text on as it arrives, except what could still become a stop string; ends at the first stop."""
+
+    def __init__(self, stop: list[str], emit: Callable[[str], None]):
+        self.stop = [s for s in stop if s]
+        self.emit = emit
+        self.pending = ""
+        self.text = ""
+        self.stopped = False
+
+    def feed(self, piece: str) -> None:
+        if self.stopped:
+            return
+        self.pending += piece
+        hits = [i for i in (self.pending.find(s) for s in self.stop) if i >= 0]
+        if hits:
+            self._send(self.pending[:min(hits)])
+            self.pending, self.stopped = "", True
+            return
+        keep = max((n for s in self.stop for n in range(len(s) - 1, 0, -1) if self.pending.endswith(s[:n])),
+                   default=0)
+        self._send(self.pending[:len(self.pending) - keep])
+        self.pending = self.pending[len(self.pending) - keep:]
+
+    def finish(self) -> None:
+        if not self.stopped:
+            self._send(self.pending)
+        self.pending = ""
+
+    def _send(self, text: str) -> None:
+        if text:
+            self.text += text
+            self.emit(text)
+
+
+class _Streamer(TextStreamer):
+    def __init__(self, tokenizer, trimmer: _StopTrimmer):
+        super().__init__(tokenizer, skip_prompt=True, skip_special_tokens=True)
+        self.trimmer = trimmer
+
+    def on_finalized_text(self, text: str, stream_end: bool = False) -> None:
+        self.trimmer.feed(text)
+
+
+class _Until(StoppingCriteria):
+    def __init__(self, done: Callable[[], bool]):
+        self.done = done
+
+    def __call__(self, input_ids, scores, **kwargs) -> torch.BoolTensor:
+        return torch.full((input_ids.shape[0],), self.done(), dtype=torch.bool, device=input_ids.device)
+
+
+def generate(served: Served, prompt_ids: list[int], sampling: Sampling, on_text: Callable[[str], None] = lambda _: None,
+             cancelled: Callable[[], bool] = lambda: False) -> Generated:
+    """One completion of `prompt_ids`, its text passed to `on_text` piece by piece as it is decided."""
+    tokenizer = served.tokenizer
+    trimmer = _StopTrimmer(sampling.stop, on_text)
+    input_ids = torch.tensor([prompt_ids])
+    options = {"do_sample": False} if sampling.temperature <= 0 else {
+        "do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
+    if sampling.seed is not None:
+        torch.manual_seed(sampling.seed)
+    with torch.inference_mode():
+        output = served.model.generate(
+            input_ids=input_ids, attention_mask=torch.ones_like(input_ids), max_new_tokens=sampling.max_tokens,
+            streamer=_Streamer(tokenizer, trimmer), use_cache=True, eos_token_id=tokenizer.eos_token_id,
+            pad_token_id=tokenizer.pad_token_id, top_k=None,
+            stopping_criteria=StoppingCriteriaList([_Until(lambda: trimmer.stopped or cancelled())]), **options)
+    trimmer.finish()
+    new = output[0, len(prompt_ids):].tolist()
+    ended = trimmer.stopped or (new and new[-1] == tokenizer.eos_token_id)
+    return Generated(trimmer.text, "stop" if ended or len(new) < sampling.max_tokens else "length", len(prompt_ids),
+                     len(new))
