@@ -2,6 +2,7 @@
 bad requests, an API key, a burst bigger than the queue, and a clean stop on SIGTERM."""
 
 import concurrent.futures
+import json
 import os
 import signal
 import socket
@@ -128,3 +129,56 @@ def test_an_unset_api_key_variable_is_one_line_exit_2(cli, tiny_model_dir):
     result = cli("serve", "--model", str(tiny_model_dir), "--api-key-env", "CLINTUNE_NO_SUCH_VARIABLE")
     assert result.returncode == 2 and "CLINTUNE_NO_SUCH_VARIABLE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture(scope="module")
+def case_reports(tmp_path_factory):
+    import csv
+
+    from clintune.data.generate import generate_rows
+
+    path = tmp_path_factory.mktemp("cases") / "pmc_patients.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["patient_uid", "patient"])  # PMC-Patients' text column
+        for i, row in enumerate(generate_rows(40, seed=5)):
+            writer.writerow([f"case-{i}", row["note"][:600]])
+    return path
+
+
+def synth_args(server, case_reports, out, n):
+    return ["synth", "--teacher", f"{server}/v1", "--teacher-model", "tiny-random-llama", "--source",
+            str(case_reports), "--text-column", "patient", "--out", str(out), "--n", str(n), "--max-tokens", "24",
+            "--concurrency", "2", "--api-key-env", "CLINTUNE_TEST_KEY"]
+
+
+def test_synth_against_the_server_writes_rows_that_validate(cli, server, case_reports, tmp_path):
+    out = tmp_path / "synthetic.jsonl"
+    result = cli(*synth_args(server, case_reports, out, 4), env_extra={"CLINTUNE_TEST_KEY": KEY})
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 4 and all(set(r) == {"patient_id", "note", "question", "answer", "task"} for r in rows)
+    assert cli("data", "validate", str(out)).returncode == 0
+    summary = json.loads((tmp_path / "synthetic.synth.json").read_text())
+    assert summary["rows"] == 4 and summary["tokens"] > 0 and KEY not in json.dumps(summary)
+
+
+def test_synth_killed_mid_run_then_rerun_gives_exactly_n_rows_without_duplicates(cli, server, case_reports,
+                                                                                  tmp_path):
+    out, n = tmp_path / "synthetic.jsonl", 10
+    env = {**os.environ, "CLINTUNE_TEST_KEY": KEY}
+    process = subprocess.Popen([sys.executable, "-m", "clintune", *synth_args(server, case_reports, out, n)],
+                               env=env, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    before = len(out.read_text().splitlines())
+    assert 3 <= before < n
+    rerun = cli(*synth_args(server, case_reports, out, n), env_extra={"CLINTUNE_TEST_KEY": KEY})
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    ids = [json.loads(line)["patient_id"] for line in out.read_text().splitlines()]
+    assert len(ids) == n and len(set(ids)) == n
+    assert f"(+{n - before} now" in rerun.stderr
+    assert cli("data", "validate", str(out)).returncode == 0

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from clintune.cli_data import data_app
 from clintune.cli_memory import memory
-from clintune.cli_serve import chat, serve
+from clintune.cli_serve import chat, serve, synth
 from clintune.errors import USER_ERROR_EXIT_CODE, ClintuneError
 from clintune.privacy import disable_telemetry
 
@@ -35,6 +35,7 @@ app.add_typer(data_app, name="data")
 app.command()(memory)
 app.command()(serve)
 app.command()(chat)
+app.command()(synth)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -103,3 +103,58 @@ def chat(
                 return
         except ClintuneError as exc:  # a bad /note path and the like: say so, keep chatting
             err.print(f"error: {exc.one_line()}", highlight=False)
+
+
+def synth(
+    teacher: Annotated[str, typer.Option("--teacher", help="Base URL of an OpenAI-compatible server, e.g. "
+                                         "https://api.openai.com/v1 or http://127.0.0.1:8000/v1.")],
+    teacher_model: Annotated[str, typer.Option("--teacher-model", help="The model name the teacher serves.")],
+    source: Annotated[str, typer.Option("--source", help="Case reports: CSV, JSONL, Parquet, or .txt files.")],
+    out: Annotated[Path, typer.Option("--out", help="Output FILE.jsonl (Asclepius schema); a rerun continues it.")],
+    text_column: Annotated[str | None, typer.Option("--text-column", help="Column holding the case report "
+                                                    "(PMC-Patients: patient).")] = None,
+    n: Annotated[int | None, typer.Option("--n", min=1, help="Rows wanted (default: one per case report).")] = None,
+    rpm: Annotated[int | None, typer.Option("--rpm", min=1, help="Requests per minute at most.")] = None,
+    tpm: Annotated[int | None, typer.Option("--tpm", min=1, help="Tokens per minute at most.")] = None,
+    concurrency: Annotated[int, typer.Option("--concurrency", min=1, help="Items in flight at once.")] = 4,
+    api_key_env: Annotated[str | None, typer.Option("--api-key-env", help="Environment variable with the "
+                                                    "teacher's API key (e.g. OPENAI_API_KEY).")] = None,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.0, max=2.0)] = 1.0,
+    max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="Per teacher reply.")] = 1024,
+    seed: Annotated[int, typer.Option("--seed", help="Seeds each item's task and example questions.")] = 0,
+):
+    """Make Asclepius-style training data from case reports with a teacher model; safe to interrupt and rerun."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from clintune.runs import write_json
+    from clintune.serve.client import ChatClient
+    from clintune.serve.synth import Synthesizer, SynthSettings, load_case_reports
+
+    api_key = os.environ.get(api_key_env) if api_key_env else None
+    if api_key_env and not api_key:
+        raise ClintuneError(f"--api-key-env {api_key_env}: that environment variable is empty or unset",
+                            fix=f"export {api_key_env}=<the teacher's key>")
+    sources = load_case_reports(source, text_column)
+    if not sources:
+        raise ClintuneError("the source holds no case report text", where=source,
+                            fix="point --text-column at the column with the case reports")
+    wanted = n or len(sources)
+    client = ChatClient(teacher, teacher_model, api_key, rpm, tpm)
+    synthesizer = Synthesizer(client, out, SynthSettings(wanted, concurrency, seed, temperature, max_tokens))
+    columns = (TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[tokens]:,} tokens"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as progress:
+        task = progress.add_task("synth", total=wanted, completed=synthesizer.accepted, tokens=0)
+        result = synthesizer.run(sources, on_row=lambda: progress.update(
+            task, completed=synthesizer.accepted, tokens=client.tokens_used))
+    client.close()
+    summary = {"out": str(out), "rows": result.rows, "wanted": wanted, "added": result.written,
+               "filtered": result.filtered, "failed": result.failed, "tokens": result.tokens, "teacher": teacher,
+               "teacher_model": teacher_model, "source": source, "seed": seed, "temperature": temperature}
+    write_json(out.with_name(out.stem + ".synth.json"), summary)
+    err.print(f"{result.rows} of {wanted} rows in {out} (+{result.written} now; {result.filtered} filtered, "
+              f"{result.failed} failed: see {synthesizer.errors_path.name}); {result.tokens:,} teacher tokens",
+              highlight=False)
+    if result.rows < wanted:
+        raise ClintuneError(f"only {result.rows} of {wanted} rows: the source ran out of usable case reports",
+                            where=str(synthesizer.errors_path), fix="add case reports, or rerun to retry failures")
