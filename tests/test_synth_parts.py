@@ -52,3 +52,18 @@ def test_the_rate_budget_waits_for_the_minute_window():
     budget.spent(150)
     budget.acquire()  # over the token budget: waits again
     assert now[0] >= 120 and len(slept) >= 2
+
+
+def test_case_reports_from_text_files_and_a_csv_without_unique_ids(tmp_path):
+    from clintune.serve.synth import load_case_reports
+
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"case{i}.txt").write_text(f"A {40 + i}-year-old woman presented with chest pain. " * 3)
+    reports = load_case_reports(str(folder), None)
+    assert [pid for pid, _ in reports] == ["case0", "case1", "case2"]  # a text file is named by its file
+    table = tmp_path / "cases.csv"
+    table.write_text("patient_id,patient\n7,First case report text.\n7,Second case report text.\n")
+    ids = [pid for pid, _ in load_case_reports(str(table), "patient")]
+    assert ids == [0, 1]  # duplicate source ids would collide on resume: row numbers instead

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clintune.cli_data import data_app
+from clintune.cli_eval import score
 from clintune.cli_memory import memory
 from clintune.cli_serve import chat, serve, synth
 from clintune.errors import USER_ERROR_EXIT_CODE, ClintuneError
@@ -36,6 +37,7 @@ app.command()(memory)
 app.command()(serve)
 app.command()(chat)
 app.command()(synth)
+app.command()(score)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

@@ -1,0 +1,86 @@
+"""Scores of a set of predictions, overall and per task, each with a bootstrap 95% confidence interval.
+
+Mean metrics (ROUGE-1/2/L, token F1, exact match, set F1 of list answers, unanswerable accuracy) average the
+per-example scores of evaluate/metrics.py. BLEU and chrF are corpus-level, exactly as sacrebleu computes them: each
+example's sufficient statistics are extracted once, then summed (for the score and for every bootstrap resample),
+which is how sacrebleu's own significance tests resample. ROUGE, token F1 and exact match are on a 0-1 scale; BLEU
+and chrF on sacrebleu's 0-100.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from sacrebleu.metrics import BLEU, CHRF
+
+from clintune.evaluate.metrics import Scorer, says_unanswerable, set_f1
+
+MEAN_METRICS = ("rouge1", "rouge2", "rouge_l", "token_f1", "exact_match")
+CORPUS_METRICS = ("bleu", "chrf")
+
+
+def _corpus(metric, predictions: list[str], references: list[str]):
+    """(per-example statistics, score of a sum of statistics) for a sacrebleu metric."""
+    stats = np.array(metric._extract_corpus_statistics(predictions, [references]), dtype=float)
+    return stats, lambda rows: metric._compute_score_from_stats(list(stats[rows].sum(axis=0))).score
+
+
+def _interval(values: np.ndarray) -> list[float]:
+    low, high = np.percentile(values, [2.5, 97.5])
+    return [float(low), float(high)]
+
+
+def _block(rows: list[int], per_example: list[dict], corpus: dict, resamples: np.ndarray) -> dict:
+    """Scores of the examples `rows` (indices into per_example), with their intervals."""
+    n = len(rows)
+    index = np.array(rows)
+    block: dict = {"n": n}
+    ci: dict = {}
+    draws = index[resamples[:, :n] % n] if n else None
+    for name in MEAN_METRICS:
+        values = np.array([per_example[i][name] for i in rows])
+        block[name] = float(values.mean()) if n else None
+        if n:
+            ci[name] = _interval(values[resamples[:, :n] % n].mean(axis=1))
+    for name, (_, score) in corpus.items():
+        block[name] = float(score(index)) if n else None
+        if n:
+            ci[name] = _interval(np.array([score(draw) for draw in draws[: min(len(draws), 200)]]))
+    lists = [per_example[i]["set_f1"] for i in rows if per_example[i]["set_f1"] is not None]
+    block["set_f1"], block["n_list"] = (float(np.mean(lists)) if lists else None), len(lists)
+    unanswerable = [per_example[i]["flagged_unanswerable"] for i in rows if per_example[i]["gold_unanswerable"]]
+    block["unanswerable_accuracy"] = float(np.mean(unanswerable)) if unanswerable else None
+    block["n_unanswerable"] = len(unanswerable)
+    answerable = [per_example[i]["flagged_unanswerable"] for i in rows if not per_example[i]["gold_unanswerable"]]
+    block["unanswerable_false_alarm"] = float(np.mean(answerable)) if answerable else None
+    pred_words = np.array([per_example[i]["prediction_words"] for i in rows])
+    gold_words = np.array([per_example[i]["reference_words"] for i in rows])
+    block["lengths"] = {"prediction_words_mean": float(pred_words.mean()) if n else None,
+                        "prediction_words_median": float(np.median(pred_words)) if n else None,
+                        "reference_words_mean": float(gold_words.mean()) if n else None,
+                        "length_ratio": float(pred_words.sum() / max(gold_words.sum(), 1)) if n else None}
+    block["ci95"] = ci
+    return block
+
+
+def score_predictions(predictions: list[str], references: list[str], tasks: list[str] | None = None,
+                      tokenize: str = "default", bootstrap: int = 1000, seed: int = 0) -> dict:
+    """{"overall": scores, "per_task": {task: scores}, "per_example": [...]}; see the module docstring."""
+    scorer = Scorer(tokenize)
+    per_example = []
+    for prediction, reference in zip(predictions, references, strict=True):
+        scores = scorer.score(prediction, reference)
+        scores.update(set_f1=set_f1(prediction, reference), gold_unanswerable=says_unanswerable(reference),
+                      flagged_unanswerable=says_unanswerable(prediction),
+                      prediction_words=len(prediction.split()), reference_words=len(reference.split()))
+        per_example.append(scores)
+    bleu = BLEU(tokenize="char" if tokenize.startswith("ko") else "13a")
+    corpus = {"bleu": _corpus(bleu, predictions, references), "chrf": _corpus(CHRF(), predictions, references)}
+    resamples = np.random.default_rng(seed).integers(0, 2**31 - 1, size=(bootstrap, max(len(predictions), 1)))
+    by_task: dict[str, list[int]] = defaultdict(list)
+    for i, task in enumerate(tasks or ["all"] * len(predictions)):
+        by_task[task].append(i)
+    return {"overall": _block(list(range(len(predictions))), per_example, corpus, resamples),
+            "per_task": {task: _block(rows, per_example, corpus, resamples) for task, rows in sorted(by_task.items())},
+            "per_example": per_example, "bootstrap": bootstrap, "tokenize": tokenize}
