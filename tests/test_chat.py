@@ -1,6 +1,5 @@
 """`clintune chat` driven from a script: a note, questions on stdin, streamed answers on stdout, /base and /tuned."""
 
-import pytest
 
 from clintune.prompts.templates import encode_prompt, render_prompt
 from clintune.serve.engine import Sampling, generate, open_served
@@ -8,16 +7,6 @@ from clintune.serve.engine import Sampling, generate, open_served
 NOTE = ("Discharge Summary:\nA 67-year-old man was admitted with community-acquired pneumonia. He received IV "
         "ceftriaxone and azithromycin, improved by hospital day 3, and was discharged on oral amoxicillin.")
 QUESTION = "Which antibiotics did the patient receive?"
-
-
-@pytest.fixture(scope="module")
-def tuned_run(cli, tiny_model_dir, tmp_path_factory):
-    run = tmp_path_factory.mktemp("chat") / "run"
-    result = cli("train", "demo", f"model.name={tiny_model_dir}", "data.synthetic_rows=600", "data.max_note_chars=800",
-                 "data.sample=60", "data.test_size=2", "lora.top_layers=null", "train.max_steps=3", "train.lr=5e-2",
-                 "--out", str(run))
-    assert result.returncode == 0, result.stderr[-2000:]
-    return run
 
 
 def expected_answer(run, tuned: bool) -> str:

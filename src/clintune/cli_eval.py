@@ -75,3 +75,62 @@ def score(
     low, high = result["overall"]["ci95"]["rouge_l"]
     out.print(f"overall ROUGE-L 95% interval [{low:.3f}, {high:.3f}] ({result['bootstrap']} bootstrap resamples); "
               "ROUGE and F1 on 0-1, BLEU and chrF on sacrebleu's 0-100", highlight=False)
+
+
+def evaluate(
+    run: Annotated[Path | None, typer.Option("--run", help="A training run directory: evaluates what it trained.")]
+    = None,
+    model: Annotated[str | None, typer.Option("--model", help="Or a model short name, folder or hub id.")] = None,
+    adapter: Annotated[str | None, typer.Option("--adapter", help="With --model: a LoRA adapter folder.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Question-answer rows: a data file, or a prepared "
+                                              "folder (default with --run: the run's data/).")] = None,
+    split: Annotated[str, typer.Option("--split", help="Which split of a prepared folder.")] = "test",
+    compare_base: Annotated[bool, typer.Option("--compare-base", help="Also evaluate with the adapter off, on the "
+                                               "same examples with the same decoding.")] = False,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1)] = 256,
+    num_beams: Annotated[int, typer.Option("--num-beams", min=1, help="Beam search (the paper used 5).")] = 1,
+    sample: Annotated[bool, typer.Option("--sample", help="Sample instead of greedy decoding.")] = False,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.01)] = 1.0,
+    top_p: Annotated[float, typer.Option("--top-p", min=0.01, max=1.0)] = 1.0,
+    stop: Annotated[list[str] | None, typer.Option("--stop", help="A stop string (repeatable).")] = None,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 8,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N examples.")] = None,
+    tokenize: Annotated[str, typer.Option("--tokenize", help="ROUGE tokenisation: default, ko-char, ko-morph.")]
+    = "default",
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: RUN/eval, or "
+                                                 "runs/eval-<timestamp>); rerun with the same --out to resume.")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
+):
+    """Evaluate a model on held-out questions: reference metrics per task, base and tuned side by side."""
+    from clintune.evaluate.generate import Decoding
+    from clintune.evaluate.metrics import rouge_tokenizer
+    from clintune.evaluate.run_eval import eval_rows
+    from clintune.evaluate.run_eval import evaluate as run_evaluation
+    from clintune.models.load import load_trained
+
+    rouge_tokenizer(tokenize)  # a bad name fails before any model loads
+    data = data or (run / "data" if run else None)
+    if data is None:
+        raise ClintuneError("no evaluation data", fix="give --data PATH (or --run, whose data/ is used)")
+    rows = eval_rows(data, split, limit)
+    out_dir = out_dir or (run / "eval" if run else None)
+    if out_dir is None:
+        from clintune.runs import new_run_dir
+
+        out_dir = new_run_dir("eval", None)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    decoding = Decoding(max_new_tokens, num_beams, sample, temperature, top_p, tuple(stop or ()))
+    trained = load_trained(run, model, adapter, keep_adapter=compare_base)
+    metrics = run_evaluation(trained, rows, out_dir, decoding, batch_size, compare_base, tokenize)
+    if as_json:
+        out.print(json.dumps(metrics), highlight=False)
+        return
+    for name in ("base", "tuned"):
+        if name in metrics:
+            out.print(f"[bold]{name}[/bold] ({metrics['model']}, {metrics['n']} examples)")
+            out.print(scores_table(metrics[name]))
+    if "gain" in metrics:
+        out.print(f"tuned - base: ROUGE-L {100 * metrics['gain']['rouge_l']:+.1f} points, token F1 "
+                  f"{100 * metrics['gain']['token_f1']:+.1f} points", highlight=False)
+    out.print(f"predictions and metrics in {out_dir}", highlight=False)

@@ -1,6 +1,12 @@
-"""Batched greedy generation: left padding, KV cache, length-sorted batches, stop at EOS."""
+"""Batched generation: left padding, KV cache, length-sorted batches; greedy by default, beam search or sampling as
+options; stop at EOS or a stop string; a cache on disk so an interrupted evaluation resumes without redoing work."""
 
 from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -8,37 +14,95 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from clintune.prompts.templates import encode_prompt
 
 
-def generate_answers(model, tokenizer, prompts: list[str], *, chat: bool, max_new_tokens: int, batch_size: int,
-                     label: str = "generating") -> list[str]:
-    """Greedy answers for rendered prompts, returned in the input order."""
+@dataclass(frozen=True)
+class Decoding:
+    max_new_tokens: int = 256
+    num_beams: int = 1  # the Asclepius paper generated with 5
+    do_sample: bool = False
+    temperature: float = 1.0
+    top_p: float = 1.0
+    stop: tuple[str, ...] = field(default_factory=tuple)
+    seed: int = 0
+
+    def options(self) -> dict:
+        sampled = {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p, "top_k": None}
+        return {"max_new_tokens": self.max_new_tokens, "num_beams": self.num_beams,
+                **(sampled if self.do_sample else {"do_sample": False})}
+
+
+class GenerationCache:
+    """Finished generations keyed by (prompt, model, adapter hash, decoding), appended as JSON lines."""
+
+    def __init__(self, path: Path, model_id: str, decoding: Decoding):
+        self.path = path
+        self.salt = json.dumps({"model": model_id, "decoding": asdict(decoding)}, sort_keys=True)
+        self.done: dict[str, str] = {}
+        if path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue  # a torn last line from an interrupted run: that example is generated again
+                self.done[entry["key"]] = entry["prediction"]
+
+    def key(self, prompt: str) -> str:
+        return hashlib.sha256(f"{self.salt}\0{prompt}".encode()).hexdigest()
+
+    def add(self, entries: dict[str, str]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self.path.open("a", encoding="utf-8") as handle:
+            for key, prediction in entries.items():
+                handle.write(json.dumps({"key": key, "prediction": prediction}, ensure_ascii=False) + "\n")
+        self.done.update(entries)
+
+
+def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
+    hits = [i for i in (text.find(s) for s in stop if s) if i >= 0]
+    return text[:min(hits)] if hits else text
+
+
+def generate_answers(model, tokenizer, prompts: list[str], *, chat: bool, max_new_tokens: int | None = None,
+                     batch_size: int, label: str = "generating", decoding: Decoding | None = None,
+                     cache: GenerationCache | None = None) -> list[str]:
+    """Answers for rendered prompts, returned in the input order."""
+    decoding = decoding or Decoding(max_new_tokens=max_new_tokens or 256)
     encoded = [encode_prompt(tokenizer, p, chat) for p in prompts]
+    keys = [cache.key(p) for p in prompts] if cache else [None] * len(prompts)
+    answers: list[str] = [cache.done.get(k, None) if cache else None for k in keys]
+    todo = [i for i, answer in enumerate(answers) if answer is None]
     # Sorting by length keeps padding (and wasted compute) small within each batch.
-    order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
-    answers: list[str] = [""] * len(encoded)
+    order = sorted(todo, key=lambda i: len(encoded[i]))
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    stop = {"stop_strings": list(decoding.stop), "tokenizer": tokenizer} if decoding.stop else {}
     with Progress(*columns, transient=True) as progress, torch.inference_mode():
-        task = progress.add_task(label, total=len(encoded))
+        task = progress.add_task(label, total=len(prompts), completed=len(prompts) - len(todo))
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
             longest = max(len(encoded[i]) for i in batch)
             pad = tokenizer.pad_token_id
             input_ids = torch.tensor([[pad] * (longest - len(encoded[i])) + encoded[i] for i in batch])
             mask = torch.tensor([[0] * (longest - len(encoded[i])) + [1] * len(encoded[i]) for i in batch])
+            if decoding.do_sample:
+                torch.manual_seed(decoding.seed + start)
             output = model.generate(
                 input_ids=input_ids.to(device),
                 attention_mask=mask.to(device),
-                max_new_tokens=max_new_tokens,
-                do_sample=False,
-                num_beams=1,
                 use_cache=True,  # explicit: Trainer leaves model.config.use_cache off after training
                 eos_token_id=tokenizer.eos_token_id,
                 pad_token_id=tokenizer.pad_token_id,
+                **decoding.options(),
+                **stop,
             )
+            finished = {}
             for row, index in enumerate(batch):
-                answers[index] = tokenizer.decode(output[row, longest:], skip_special_tokens=True).strip()
+                text = tokenizer.decode(output[row, longest:], skip_special_tokens=True)
+                answers[index] = cut_at_stop(text, decoding.stop).strip()
+                finished[keys[index]] = answers[index]
+            if cache:
+                cache.add(finished)
             progress.advance(task, len(batch))
     model.train(was_training)
     return answers

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -54,3 +57,56 @@ def load_for_inference(name: str, adapter: str | None = None, dtype: torch.dtype
     base = load_model(name, dtype=torch.float32, trust_remote_code=trust_remote_code)
     merged = PeftModel.from_pretrained(base, adapter).merge_and_unload()
     return merged.to(dtype=dtype).eval()
+
+
+@dataclass
+class Trained:
+    model: torch.nn.Module
+    tokenizer: object
+    name: str  # how to call it: the run directory's name, or the model's
+    template: str = "asclepius"
+    chat: bool = True  # the template goes in the user turn of the chat template, as in training
+    has_adapter: bool = False  # a PeftModel whose adapter can be switched off (disable_adapter)
+    base_name: str = ""
+    adapter: str | None = None
+
+
+def load_trained(run: Path | None, model: str | None, adapter: str | None, keep_adapter: bool = False,
+                 trust_remote_code: bool = False) -> Trained:
+    """What a run trained (its adapter on its base, or its full model, with its prompt settings), or a model with
+    an optional adapter. `keep_adapter` keeps the adapter separate so it can be switched off; otherwise it is
+    merged, which generates as fast as the base."""
+    from clintune.config import load_config
+
+    template, chat = "asclepius", True
+    if run is not None:
+        config_path = run / "config.yaml"
+        if not config_path.is_file():
+            raise ClintuneError("not a clintune run directory (no config.yaml)", where=str(run),
+                                fix="pass the folder a training run wrote")
+        config = load_config(config_path)
+        template, chat, trust_remote_code = config.prompt.template, config.prompt.chat, config.model.trust_remote_code
+        if (run / "adapter" / "adapter_config.json").is_file():
+            model, adapter = config.model.name, str(run / "adapter")
+        elif (run / "model" / "config.json").is_file():
+            model, adapter = str(run / "model"), None
+        else:
+            raise ClintuneError("the run holds no trained weights (no adapter/ or model/)", where=str(run),
+                                fix="use a finished run, or --model with --adapter")
+        name = run.name
+    elif model is None:
+        raise ClintuneError("no model given", fix="give --run RUN_DIR or --model ID|DIR")
+    else:
+        name = Path(model).name if Path(model).exists() else model
+    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
+        raise ClintuneError(f"no PEFT adapter in '{adapter}' (adapter_config.json missing)",
+                            fix="give the adapter/ folder of a LoRA run")
+    tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
+    if adapter is not None and keep_adapter:
+        from peft import PeftModel
+
+        base = load_model(model, trust_remote_code=trust_remote_code)
+        loaded = PeftModel.from_pretrained(base, adapter).eval()
+    else:
+        loaded = load_for_inference(model, adapter=adapter, trust_remote_code=trust_remote_code)
+    return Trained(loaded, tokenizer, name, template, chat, adapter is not None and keep_adapter, model, adapter)

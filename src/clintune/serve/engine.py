@@ -14,8 +14,6 @@ from pathlib import Path
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextStreamer
 
-from clintune.errors import ClintuneError
-
 
 @dataclass
 class Served:
@@ -29,44 +27,13 @@ class Served:
 
 def open_served(run: Path | None, model: str | None, adapter: str | None, keep_adapter: bool = False,
                 trust_remote_code: bool = False) -> Served:
-    """The model of a run directory, or a model (with an optional adapter). `keep_adapter` keeps the adapter
-    separate so it can be disabled; otherwise it is merged, which generates as fast as the base."""
-    from clintune.config import load_config
-    from clintune.models.load import load_for_inference, load_model, load_tokenizer
+    """The model of a run directory, or a model (with an optional adapter); see models.load.load_trained."""
+    from clintune.models.load import load_trained
 
-    template, chat = "asclepius", True
-    if run is not None:
-        config_path = run / "config.yaml"
-        if not config_path.is_file():
-            raise ClintuneError("not a clintune run directory (no config.yaml)", where=str(run),
-                                fix="pass the folder a training run wrote")
-        config = load_config(config_path)
-        template, chat, trust_remote_code = config.prompt.template, config.prompt.chat, config.model.trust_remote_code
-        if (run / "adapter" / "adapter_config.json").is_file():
-            model, adapter = config.model.name, str(run / "adapter")
-        elif (run / "model" / "config.json").is_file():
-            model, adapter = str(run / "model"), None
-        else:
-            raise ClintuneError("the run holds no trained weights (no adapter/ or model/)", where=str(run),
-                                fix="serve a finished run, or --model with --adapter")
-        name = run.name
-    elif model is None:
-        raise ClintuneError("nothing to serve", fix="give --run RUN_DIR or --model ID|DIR")
-    else:
-        name = Path(model).name if Path(model).exists() else model
-    if adapter is not None and not (Path(adapter) / "adapter_config.json").is_file():
-        raise ClintuneError(f"no PEFT adapter in '{adapter}' (adapter_config.json missing)",
-                            fix="give the adapter/ folder of a LoRA run")
-    tokenizer = load_tokenizer(model, trust_remote_code=trust_remote_code)
-    if adapter is not None and keep_adapter:
-        from peft import PeftModel
-
-        base = load_model(model, trust_remote_code=trust_remote_code)
-        loaded = PeftModel.from_pretrained(base, adapter).eval()
-    else:
-        loaded = load_for_inference(model, adapter=adapter, trust_remote_code=trust_remote_code)
-    loaded.generation_config.pad_token_id = tokenizer.pad_token_id
-    return Served(loaded, tokenizer, name, template, chat, has_adapter=adapter is not None and keep_adapter)
+    trained = load_trained(run, model, adapter, keep_adapter, trust_remote_code)
+    trained.model.generation_config.pad_token_id = trained.tokenizer.pad_token_id
+    return Served(trained.model, trained.tokenizer, trained.name, trained.template, trained.chat,
+                  trained.has_adapter)
 
 
 @dataclass
