@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 
@@ -26,23 +24,6 @@ import httpx
 
 BODY = {"messages": [{"role": "user", "content": "Summarise: 67M with CAP on ceftriaxone, improving."}],
         "max_tokens": 16, "temperature": 0}
-
-
-def start(model_dir: str) -> tuple[subprocess.Popen, str]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    process = subprocess.Popen([sys.executable, "-m", "clintune", "serve", "--model", model_dir, "--port", str(port),
-                                "--max-queue", "8"], stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.2)
-    process.kill()
-    raise SystemExit("the server did not start")
 
 
 def load(url: str, clients: int, seconds: float) -> dict:
@@ -88,8 +69,10 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     from clintune.models.fetch import fetch_model
+    from clintune.serve.background import start_background_server
 
-    process, url = start(str(fetch_model("tiny-random-llama", say=lambda _: None)))
+    process, url = start_background_server("--model", str(fetch_model("tiny-random-llama", say=lambda _: None)),
+                                           "--max-queue", "8", stderr=subprocess.DEVNULL)
     try:
         single = load(url, 1, args.seconds / 2)
         burst = load(url, args.clients, args.seconds)

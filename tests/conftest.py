@@ -77,3 +77,14 @@ def tuned_run(cli, tiny_model_dir, tmp_path_factory):
                  "--out", str(run))
     assert result.returncode == 0, result.stderr[-2000:]
     return run
+
+
+@pytest.fixture(scope="session")
+def start_server():
+    """Starts a real `clintune serve` on a free loopback port: start_server(model_dir, *options) -> (process, url)."""
+    from clintune.serve.background import start_background_server
+
+    def start(model_dir, *extra: str, env_extra: dict | None = None, run: bool = False):
+        return start_background_server("--run" if run else "--model", str(model_dir), *extra, env_extra=env_extra)
+
+    return start

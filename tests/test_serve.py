@@ -5,7 +5,6 @@ import concurrent.futures
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,33 +16,8 @@ import pytest
 KEY = "test-key-not-a-secret"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(model_dir, *extra: str, env_extra: dict | None = None) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, **(env_extra or {})}
-    process = subprocess.Popen([sys.executable, "-m", "clintune", "serve", "--model", str(model_dir), "--port",
-                                str(port), *extra], stderr=subprocess.PIPE, text=True, env=env)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the server exited: {process.stderr.read()}")
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.3)
-    process.kill()
-    raise AssertionError("the server did not come up")
-
-
 @pytest.fixture(scope="module")
-def server(tiny_model_dir):
+def server(tiny_model_dir, start_server):
     process, url = start_server(tiny_model_dir, "--api-key-env", "CLINTUNE_TEST_KEY", "--max-queue", "2",
                                 "--max-tokens", "64", "--max-body", "4096", env_extra={"CLINTUNE_TEST_KEY": KEY})
     yield url

@@ -2,7 +2,7 @@
 budget."""
 
 from clintune.data.schema import TASKS
-from clintune.serve.client import RateBudget
+from clintune.openai_client import RateBudget
 from clintune.serve.synth import clean_reply, read_rows
 from clintune.serve.synth_prompts import SEED_QUESTIONS, answer_messages, note_messages, rejected
 

@@ -100,6 +100,12 @@ def evaluate(
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: RUN/eval, or "
                                                  "runs/eval-<timestamp>); rerun with the same --out to resume.")]
     = None,
+    judge_url: Annotated[str | None, typer.Option("--judge", help="OpenAI-compatible URL of the judge model (the "
+                                                  "Asclepius 4-point rubric).")] = None,
+    judge_model: Annotated[str | None, typer.Option("--judge-model", help="The judge's model name.")] = None,
+    judge_key_env: Annotated[str | None, typer.Option("--judge-key-env", help="Environment variable holding the "
+                                                      "judge's API key (never printed).")] = None,
+    judge_max_tokens: Annotated[int, typer.Option("--judge-max-tokens", min=1, help="Per judge reply.")] = 512,
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ):
     """Evaluate a model on held-out questions: reference metrics per task, base and tuned side by side."""
@@ -110,6 +116,9 @@ def evaluate(
     from clintune.models.load import load_trained
 
     rouge_tokenizer(tokenize)  # a bad name fails before any model loads
+    if compare_base and run is None and adapter is None:
+        raise ClintuneError("--compare-base needs an adapter to switch off",
+                            fix="evaluate a LoRA run (--run) or give --adapter")
     data = data or (run / "data" if run else None)
     if data is None:
         raise ClintuneError("no evaluation data", fix="give --data PATH (or --run, whose data/ is used)")
@@ -121,8 +130,9 @@ def evaluate(
         out_dir = new_run_dir("eval", None)
     out_dir.mkdir(parents=True, exist_ok=True)
     decoding = Decoding(max_new_tokens, num_beams, sample, temperature, top_p, tuple(stop or ()))
+    judge = _judge(judge_url, judge_model, judge_key_env, out_dir, judge_max_tokens)
     trained = load_trained(run, model, adapter, keep_adapter=compare_base)
-    metrics = run_evaluation(trained, rows, out_dir, decoding, batch_size, compare_base, tokenize)
+    metrics = run_evaluation(trained, rows, out_dir, decoding, batch_size, compare_base, tokenize, judge)
     if as_json:
         out.print(json.dumps(metrics), highlight=False)
         return
@@ -133,4 +143,31 @@ def evaluate(
     if "gain" in metrics:
         out.print(f"tuned - base: ROUGE-L {100 * metrics['gain']['rouge_l']:+.1f} points, token F1 "
                   f"{100 * metrics['gain']['token_f1']:+.1f} points", highlight=False)
+    if "judge" in metrics:
+        verdict = metrics["judge"]
+        means = ", ".join(f"{name} {s['mean']:.2f} (n={s['n']})" if s["mean"] is not None else f"{name} -"
+                          for name, s in verdict["scores"].items())
+        out.print(f"judge {verdict['model']} (1-4): {means}; {verdict['missing']} unparseable replies counted as "
+                  "missing", highlight=False)
+        if "pairwise" in verdict:
+            pair = verdict["pairwise"]
+            out.print(f"pairwise (both orders): tuned wins {pair['wins']['tuned']}, base wins {pair['wins']['base']}, "
+                      f"ties {pair['ties']}, missing {pair['missing']}", highlight=False)
     out.print(f"predictions and metrics in {out_dir}", highlight=False)
+
+
+def _judge(url: str | None, model: str | None, key_env: str | None, out_dir: Path, max_tokens: int):
+    if url is None and model is None:
+        return None
+    if not (url and model):
+        raise ClintuneError("--judge and --judge-model go together", fix="give both, or neither")
+    import os
+
+    from clintune.evaluate.judge import Judge
+    from clintune.openai_client import ChatClient
+
+    key = os.environ.get(key_env) if key_env else None
+    if key_env and not key:
+        raise ClintuneError(f"--judge-key-env {key_env}: that environment variable is empty or unset",
+                            fix=f"export {key_env}=<the judge's key>")
+    return Judge(ChatClient(url, model, key), cache_path=out_dir / "judge.cache.jsonl", max_tokens=max_tokens)

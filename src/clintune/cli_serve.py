@@ -126,8 +126,8 @@ def synth(
     """Make Asclepius-style training data from case reports with a teacher model; safe to interrupt and rerun."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from clintune.openai_client import ChatClient
     from clintune.runs import write_json
-    from clintune.serve.client import ChatClient
     from clintune.serve.synth import Synthesizer, SynthSettings, load_case_reports
 
     api_key = os.environ.get(api_key_env) if api_key_env else None

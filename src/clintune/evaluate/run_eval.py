@@ -12,6 +12,7 @@ from pathlib import Path
 
 from clintune.errors import ClintuneError
 from clintune.evaluate.generate import Decoding, GenerationCache, generate_answers
+from clintune.evaluate.judge import Judge
 from clintune.evaluate.scores import score_predictions
 from clintune.models.load import Trained
 from clintune.prompts.templates import render_prompt
@@ -40,7 +41,7 @@ def _identity(trained: Trained) -> str:
 
 
 def evaluate(trained: Trained, rows: list[dict], out_dir: Path, decoding: Decoding, batch_size: int = 8,
-             compare_base: bool = False, tokenize: str = "default") -> dict:
+             compare_base: bool = False, tokenize: str = "default", judge: Judge | None = None) -> dict:
     """Scores of the model (and the base), written to `out_dir` with every prediction."""
     if compare_base and not trained.has_adapter:
         raise ClintuneError("--compare-base needs an adapter to switch off",
@@ -67,6 +68,18 @@ def evaluate(trained: Trained, rows: list[dict], out_dir: Path, decoding: Decodi
     examples = [{**row, **{f"prediction_{name}": preds[i] for name, preds in predictions.items()},
                  **{f"rouge_l_{name}": results[name]["per_example"][i]["rouge_l"] for name in predictions}}
                 for i, row in enumerate(rows)]
+    if judge is not None:
+        candidates = list(predictions)
+        judged = [{"note": r["note"], "question": r["question"], **{c: predictions[c][i] for c in candidates}}
+                  for i, r in enumerate(rows)]
+        pointwise = judge.pointwise(judged, candidates)
+        metrics["judge"] = {"model": judge.client.model, "seed": pointwise["seed"], "scores": pointwise["scores"],
+                            "missing": pointwise["missing"]}
+        if len(candidates) == 2:
+            pairwise = judge.pairwise(judged, "tuned", "base")
+            metrics["judge"]["pairwise"] = {k: pairwise[k] for k in ("wins", "ties", "missing")}
+        for example, verdict in zip(examples, pointwise["examples"], strict=True):
+            example["judge"] = verdict
     write_jsonl(out_dir / "predictions.jsonl", examples)
     write_json(out_dir / "metrics.json", metrics)
     return metrics

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clintune.errors import ClintuneError
-from clintune.serve.client import ChatClient, TeacherError
+from clintune.openai_client import ChatClient, TeacherError
 from clintune.serve.synth_prompts import (
     SEED_QUESTIONS,
     TASKS,
