@@ -33,3 +33,10 @@ def test_eval_mistakes_are_one_line(cli, tiny_model_dir, tuned_run):
     assert no_data.returncode == 2 and "no evaluation data" in no_data.stderr
     for result in (no_adapter, no_data):
         assert "Traceback" not in result.stderr
+
+
+def test_eval_with_another_template(cli, tiny_model_dir, tuned_run, tmp_path):
+    result = cli("eval", "--model", str(tiny_model_dir), "--data", str(tuned_run / "data"), "--template", "phi2",
+                 "--no-chat", "--limit", "2", "--max-new-tokens", "4", "--out", str(tmp_path / "e"), "--json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["tuned"]["overall"]["n"] == 2

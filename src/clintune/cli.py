@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clintune.cli_data import data_app
-from clintune.cli_eval import evaluate, score
+from clintune.cli_eval import evaluate, prompt_app, score
 from clintune.cli_memory import memory
 from clintune.cli_serve import chat, serve, synth
 from clintune.errors import USER_ERROR_EXIT_CODE, ClintuneError
@@ -33,6 +33,7 @@ app.add_typer(models_app, name="models")
 app.add_typer(recipes_app, name="recipes")
 app.add_typer(config_app, name="config")
 app.add_typer(data_app, name="data")
+app.add_typer(prompt_app, name="prompt")
 app.command()(memory)
 app.command()(serve)
 app.command()(chat)

@@ -87,6 +87,10 @@ def evaluate(
     split: Annotated[str, typer.Option("--split", help="Which split of a prepared folder.")] = "test",
     compare_base: Annotated[bool, typer.Option("--compare-base", help="Also evaluate with the adapter off, on the "
                                                "same examples with the same decoding.")] = False,
+    template: Annotated[str | None, typer.Option("--template", help="asclepius, phi2, alpaca, chat or a .txt file "
+                                                 "(default: the run's own, else asclepius).")] = None,
+    chat: Annotated[bool | None, typer.Option("--chat/--no-chat", help="Template inside the model's chat template "
+                                              "(default: the run's own, else on).")] = None,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1)] = 256,
     num_beams: Annotated[int, typer.Option("--num-beams", min=1, help="Beam search (the paper used 5).")] = 1,
     sample: Annotated[bool, typer.Option("--sample", help="Sample instead of greedy decoding.")] = False,
@@ -132,6 +136,13 @@ def evaluate(
     decoding = Decoding(max_new_tokens, num_beams, sample, temperature, top_p, tuple(stop or ()))
     judge = _judge(judge_url, judge_model, judge_key_env, out_dir, judge_max_tokens)
     trained = load_trained(run, model, adapter, keep_adapter=compare_base)
+    if template is not None:
+        from clintune.prompts.templates import check_template_length
+
+        check_template_length(trained.tokenizer, template)
+        trained.template = template
+    if chat is not None or trained.template == "chat":
+        trained.chat = True if trained.template == "chat" else chat
     metrics = run_evaluation(trained, rows, out_dir, decoding, batch_size, compare_base, tokenize, judge)
     if as_json:
         out.print(json.dumps(metrics), highlight=False)
@@ -171,3 +182,47 @@ def _judge(url: str | None, model: str | None, key_env: str | None, out_dir: Pat
         raise ClintuneError(f"--judge-key-env {key_env}: that environment variable is empty or unset",
                             fix=f"export {key_env}=<the judge's key>")
     return Judge(ChatClient(url, model, key), cache_path=out_dir / "judge.cache.jsonl", max_tokens=max_tokens)
+
+
+prompt_app = typer.Typer(help="Prompt templates: see exactly what a model is sent.", no_args_is_help=True)
+
+
+@prompt_app.command("render")
+def prompt_render(
+    model: Annotated[str, typer.Option("--model", help="Whose tokenizer (and chat template) renders it.")],
+    template: Annotated[str, typer.Option("--template", help="asclepius, phi2, alpaca, chat or a .txt file.")]
+    = "asclepius",
+    chat: Annotated[bool, typer.Option("--chat/--no-chat", help="Inside the model's chat template.")] = True,
+    data: Annotated[Path | None, typer.Option("--data", help="Take the note and question from this data file.")]
+    = None,
+    index: Annotated[int, typer.Option("--index", min=0, help="Which row of --data.")] = 0,
+    note: Annotated[Path | None, typer.Option("--note", help="Or a note from a text file.")] = None,
+    question: Annotated[str | None, typer.Option("--question", help="With --note: the question.")] = None,
+):
+    """Print the exact text sent to the model, special tokens and all, with its token counts."""
+    from clintune.models.load import load_tokenizer
+    from clintune.prompts.templates import check_template_length, encode_prompt, render_prompt
+
+    if data is not None:
+        from clintune.data.load import open_dataset
+
+        rows = open_dataset(data)
+        if index >= len(rows):
+            raise ClintuneError(f"--index {index} but the data has {len(rows)} rows", fix="choose a smaller index")
+        text_note, text_question = rows[index]["note"], rows[index]["question"]
+    elif note is not None and question is not None:
+        try:
+            text_note = note.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            raise ClintuneError(f"cannot read the note '{note}'", fix="give a UTF-8 text file") from None
+        text_question = question
+    else:
+        raise ClintuneError("nothing to render", fix="give --data PATH [--index N], or --note FILE --question TEXT")
+    tokenizer = load_tokenizer(model)
+    own = check_template_length(tokenizer, template)
+    chat = chat or template == "chat"
+    prompt = render_prompt(tokenizer, text_note, text_question, template, chat)
+    out.print(prompt, markup=False, highlight=False, end="")
+    err = Console(stderr=True, soft_wrap=True)
+    err.print(f"\n[{len(encode_prompt(tokenizer, prompt, chat))} tokens; the template's own text {own}]",
+              markup=False, highlight=False)

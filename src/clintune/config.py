@@ -48,7 +48,8 @@ class DataSection(Section):
 
 
 class PromptSection(Section):
-    template: Literal["asclepius"] = "asclepius"
+    template: str = Field("asclepius", description="asclepius, phi2, alpaca, chat, or a .txt file with {note} and "
+                          "{question}")
     chat: bool = Field(True, description="put the template in the user turn of the model's chat template")
 
 

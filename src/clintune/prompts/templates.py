@@ -8,6 +8,8 @@ the training sequence by construction; `check_round_trip` verifies that before s
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from clintune.errors import ClintuneError
 
 # Kept byte-for-byte for compatibility with the released Asclepius checkpoints, misspelling ("languge") included.
@@ -27,33 +29,90 @@ ASCLEPIUS = (
     "[Instruction End]\n"
 )
 
-TEMPLATES = {"asclepius": ASCLEPIUS}
+# The hands-on course's phi-2 format; the answer follows "Output: ".
+PHI2 = (
+    "Instruct: Answer to the question for the given clinical note.\n"
+    "[note start]\n"
+    "{note}\n"
+    "[note end]\n"
+    "\n"
+    "Question: {question}\n"
+    "\n"
+    "Output: "
+)
+
+ALPACA = (
+    "Below is an instruction that describes a task, paired with an input that provides further context. "
+    "Write a response that appropriately completes the request.\n"
+    "\n"
+    "### Instruction:\n"
+    "{question}\n"
+    "\n"
+    "### Input:\n"
+    "{note}\n"
+    "\n"
+    "### Response:\n"
+)
+
+# "chat": the tokenizer's own chat template, with this system prompt and a plain user turn.
+CHAT_SYSTEM = ("You are a careful clinical assistant. Answer the clinician's question about the patient's discharge "
+               "summary accurately and concisely, using only what the summary says; if it does not say, say so.")
+CHAT_USER = "Discharge summary:\n{note}\n\nQuestion: {question}"
+
+TEMPLATES = {"asclepius": ASCLEPIUS, "phi2": PHI2, "alpaca": ALPACA, "chat": CHAT_USER}
+MAX_TEMPLATE_TOKENS = 512  # a user template's own text (without note and question) may not be longer
+
+
+def template_text(template: str) -> str:
+    """A registered template's text, or a user template read from a .txt file (both placeholders exactly once)."""
+    if template in TEMPLATES:
+        return TEMPLATES[template]
+    if not template.endswith(".txt"):
+        raise ClintuneError(f"unknown prompt template '{template}'",
+                            fix=f"choose one of: {', '.join(TEMPLATES)}, or give a .txt file with {{note}} and "
+                            "{question}")
+    try:
+        text = Path(template).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ClintuneError(f"cannot read the prompt template '{template}': {type(exc).__name__}",
+                            fix="give a UTF-8 text file") from None
+    for placeholder in ("{note}", "{question}"):
+        if text.count(placeholder) != 1:
+            raise ClintuneError(f"the template must hold {placeholder} exactly once (it has {text.count(placeholder)})",
+                                where=template, fix="write {note} and {question} once each, where they go")
+    return text
+
+
+def check_template_length(tokenizer, template: str, limit: int = MAX_TEMPLATE_TOKENS) -> int:
+    """Tokens of the template's own text; over `limit` is an error (it would crowd the note out)."""
+    own = template_text(template).replace("{note}", "").replace("{question}", "")
+    count = len(tokenizer(own, add_special_tokens=False)["input_ids"])
+    if count > limit:
+        raise ClintuneError(f"the template's own text is {count} tokens, over the limit of {limit}",
+                            where=template, fix="shorten the instructions; the note needs the room")
+    return count
 
 
 def fill_template(template: str, note: str, question: str) -> str:
-    try:
-        text = TEMPLATES[template]
-    except KeyError:
-        raise ClintuneError(
-            f"unknown prompt template '{template}'", fix=f"choose one of: {', '.join(sorted(TEMPLATES))}"
-        ) from None
     # str.replace, not str.format: clinical notes contain braces.
-    return text.replace("{note}", note).replace("{question}", question)
+    return template_text(template).replace("{note}", note).replace("{question}", question)
 
 
 def render_prompt(tokenizer, note: str, question: str, template: str = "asclepius", chat: bool = True) -> str:
-    """The full prompt text the model sees; with `chat`, the template is the user turn of the model's chat template."""
+    """The full prompt text the model sees; with `chat`, the template is the user turn of the model's chat template.
+    The "chat" template is always a chat: the model's template with clintune's system prompt."""
     text = fill_template(template, note, question)
-    if not chat:
+    if not chat and template != "chat":
         return text
     if not getattr(tokenizer, "chat_template", None):
         raise ClintuneError(
-            "prompt.chat is on but the tokenizer has no chat template",
-            fix="set prompt.chat=false to use the raw template, or use an instruct model",
+            "this prompt needs a chat template but the tokenizer has none",
+            fix="set prompt.chat=false (or --no-chat) to use the raw template, or use an instruct model",
         )
-    return tokenizer.apply_chat_template(
-        [{"role": "user", "content": text}], tokenize=False, add_generation_prompt=True
-    )
+    messages = [{"role": "user", "content": text}]
+    if template == "chat":
+        messages.insert(0, {"role": "system", "content": CHAT_SYSTEM})
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
 def encode_prompt(tokenizer, prompt: str, chat: bool = True) -> list[int]:
