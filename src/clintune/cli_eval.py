@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,8 @@ from rich.table import Table
 
 from clintune.errors import ClintuneError
 
-out = Console(soft_wrap=True)
+# Wide tables stay whole when piped or logged (rich would squeeze them to 80 columns).
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 COLUMNS = (("ROUGE-1", "rouge1", 3), ("ROUGE-2", "rouge2", 3), ("ROUGE-L", "rouge_l", 3), ("BLEU", "bleu", 1),
            ("chrF", "chrf", 1), ("F1", "token_f1", 3), ("EM", "exact_match", 3), ("set F1", "set_f1", 3),
@@ -45,13 +47,16 @@ def read_predictions(path: Path) -> tuple[list[str], list[str], list[str]]:
     return predictions, answers, tasks
 
 
-def scores_table(result: dict) -> Table:
-    table = Table(box=None, pad_edge=False)
-    for name in ("scope", "n", *(c[0] for c in COLUMNS)):
-        table.add_column(name, justify="left" if name == "scope" else "right")
-    for scope, block in [("overall", result["overall"]), *result["per_task"].items()]:
+def scores_table(result: dict | None = None, rows: list[tuple[str, dict]] | None = None, first: str = "scope",
+                 title: str | None = None) -> Table:
+    """Metrics as a table: a result's overall and per-task rows, or the given (label, scores) rows."""
+    rows = rows if rows is not None else [("overall", result["overall"]), *result["per_task"].items()]
+    table = Table(box=None, pad_edge=False, title=title)
+    for name in (first, "n", *(c[0] for c in COLUMNS)):
+        table.add_column(name, justify="left" if name == first else "right")
+    for label, block in rows:
         cells = [f"{block[key]:.{digits}f}" if block.get(key) is not None else "-" for _, key, digits in COLUMNS]
-        table.add_row(scope, str(block["n"]), *cells)
+        table.add_row(label, str(block["n"]), *cells)
     return table
 
 
@@ -91,6 +96,11 @@ def evaluate(
                                                  "(default: the run's own, else asclepius).")] = None,
     chat: Annotated[bool | None, typer.Option("--chat/--no-chat", help="Template inside the model's chat template "
                                               "(default: the run's own, else on).")] = None,
+    technique: Annotated[str, typer.Option("--technique", help="zero-shot, few-shot, retrieved-few-shot, cot or "
+                                           "self-consistency.")] = "zero-shot",
+    k: Annotated[int, typer.Option("--k", min=1, help="Examples for few-shot; samples for self-consistency.")] = 3,
+    train_data: Annotated[Path | None, typer.Option("--train-data", help="Where few-shot examples come from "
+                                                    "(default: the prepared folder's train split).")] = None,
     max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1)] = 256,
     num_beams: Annotated[int, typer.Option("--num-beams", min=1, help="Beam search (the paper used 5).")] = 1,
     sample: Annotated[bool, typer.Option("--sample", help="Sample instead of greedy decoding.")] = False,
@@ -127,6 +137,10 @@ def evaluate(
     if data is None:
         raise ClintuneError("no evaluation data", fix="give --data PATH (or --run, whose data/ is used)")
     rows = eval_rows(data, split, limit)
+    from clintune.prompts.techniques import Technique
+
+    chosen = Technique(technique, k)
+    train_rows = _train_rows(chosen, train_data, data)
     out_dir = out_dir or (run / "eval" if run else None)
     if out_dir is None:
         from clintune.runs import new_run_dir
@@ -143,7 +157,8 @@ def evaluate(
         trained.template = template
     if chat is not None or trained.template == "chat":
         trained.chat = True if trained.template == "chat" else chat
-    metrics = run_evaluation(trained, rows, out_dir, decoding, batch_size, compare_base, tokenize, judge)
+    metrics = run_evaluation(trained, rows, out_dir, decoding, batch_size, compare_base, tokenize, judge, chosen,
+                             train_rows)
     if as_json:
         out.print(json.dumps(metrics), highlight=False)
         return
@@ -165,6 +180,18 @@ def evaluate(
             out.print(f"pairwise (both orders): tuned wins {pair['wins']['tuned']}, base wins {pair['wins']['base']}, "
                       f"ties {pair['ties']}, missing {pair['missing']}", highlight=False)
     out.print(f"predictions and metrics in {out_dir}", highlight=False)
+
+
+def _train_rows(technique, train_data: Path | None, data: Path) -> list[dict]:
+    if technique.name not in ("few-shot", "retrieved-few-shot"):
+        return []
+    from clintune.evaluate.run_eval import eval_rows
+
+    source = train_data or (data if data.is_dir() else None)
+    if source is None:
+        raise ClintuneError(f"--technique {technique.name} needs training examples",
+                            fix="give --train-data PATH, or evaluate a prepared folder (a run's data/)")
+    return eval_rows(source, "train")
 
 
 def _judge(url: str | None, model: str | None, key_env: str | None, out_dir: Path, max_tokens: int):
@@ -226,3 +253,58 @@ def prompt_render(
     err = Console(stderr=True, soft_wrap=True)
     err.print(f"\n[{len(encode_prompt(tokenizer, prompt, chat))} tokens; the template's own text {own}]",
               markup=False, highlight=False)
+
+
+@prompt_app.command("compare")
+def prompt_compare(
+    run: Annotated[Path | None, typer.Option("--run", help="A training run directory.")] = None,
+    model: Annotated[str | None, typer.Option("--model", help="Or a model short name, folder or hub id.")] = None,
+    adapter: Annotated[str | None, typer.Option("--adapter", help="With --model: a LoRA adapter folder.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="Question-answer rows, or a prepared folder.")] = None,
+    split: Annotated[str, typer.Option("--split")] = "test",
+    techniques: Annotated[str, typer.Option("--techniques", help="Comma-separated; default: all five.")]
+    = "zero-shot,few-shot,retrieved-few-shot,cot,self-consistency",
+    k: Annotated[int, typer.Option("--k", min=1)] = 3,
+    train_data: Annotated[Path | None, typer.Option("--train-data")] = None,
+    template: Annotated[str | None, typer.Option("--template")] = None,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1)] = 256,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 8,
+    limit: Annotated[int | None, typer.Option("--limit", min=1)] = None,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default runs/prompt-compare-*).")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+):
+    """Run several prompt techniques on the same model and data; print metrics per technique and per task."""
+    from clintune.evaluate.generate import Decoding
+    from clintune.evaluate.run_eval import compare_techniques, eval_rows
+    from clintune.models.load import load_trained
+    from clintune.prompts.techniques import Technique
+    from clintune.runs import new_run_dir
+
+    chosen = [Technique(name.strip(), k) for name in techniques.split(",") if name.strip()]
+    data = data or (run / "data" if run else None)
+    if data is None:
+        raise ClintuneError("no evaluation data", fix="give --data PATH (or --run, whose data/ is used)")
+    rows = eval_rows(data, split, limit)
+    needs_train = [t for t in chosen if t.name in ("few-shot", "retrieved-few-shot")]
+    train_rows = _train_rows(needs_train[0], train_data, data) if needs_train else []
+    out_dir = new_run_dir("prompt-compare", out_dir)
+    trained = load_trained(run, model, adapter)
+    if template:
+        trained.template = template
+        trained.chat = trained.chat or template == "chat"
+    results = compare_techniques(trained, rows, chosen, out_dir, Decoding(max_new_tokens), batch_size, train_rows)
+    if as_json:
+        out.print(json.dumps(results), highlight=False)
+        return
+    out.print(scores_table(rows=[(name, block["overall"]) for name, block in results.items()], first="technique",
+                           title=f"{trained.name}, {len(rows)} examples, template {trained.template}"))
+    tasks = sorted({t for block in results.values() for t in block["per_task"]})
+    by_task = Table(box=None, pad_edge=False, title="ROUGE-L per task")
+    for name in ("task", *results):
+        by_task.add_column(name, justify="left" if name == "task" else "right")
+    for task in tasks:
+        by_task.add_row(task, *[f"{b['per_task'][task]['rouge_l']:.3f}" if task in b["per_task"] else "-"
+                                for b in results.values()])
+    out.print(by_task)
+    out.print(f"predictions per technique in {out_dir}", highlight=False)

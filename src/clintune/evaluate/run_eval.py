@@ -15,7 +15,7 @@ from clintune.evaluate.generate import Decoding, GenerationCache, generate_answe
 from clintune.evaluate.judge import Judge
 from clintune.evaluate.scores import score_predictions
 from clintune.models.load import Trained
-from clintune.prompts.templates import render_prompt
+from clintune.prompts.techniques import ExamplePicker, Technique, extract_answer, technique_prompt
 from clintune.runs import write_json, write_jsonl
 
 
@@ -40,27 +40,65 @@ def _identity(trained: Trained) -> str:
     return f"{trained.base_name}|adapter={digest}"
 
 
+def consensus(answers: list[str]) -> str:
+    """Self-consistency's pick: the answer given most often (SQuAD-normalised), else the medoid by token F1."""
+    from collections import Counter
+
+    from clintune.evaluate.metrics import normalize_answer, token_f1
+
+    normalised = [normalize_answer(a) for a in answers]
+    ((top, count),) = Counter(normalised).most_common(1)
+    if count > 1:
+        return answers[normalised.index(top)]
+    return max(answers, key=lambda a: sum(token_f1(a, other) for other in answers))
+
+
+def technique_prompts(trained: Trained, rows: list[dict], technique: Technique, train_rows: list[dict]) -> list[str]:
+    picker = None
+    if technique.name in ("few-shot", "retrieved-few-shot"):
+        picker = ExamplePicker(train_rows, technique.name == "retrieved-few-shot", technique.k, technique.seed)
+    return [technique_prompt(trained.tokenizer, row, trained.template, trained.chat, technique,
+                             picker.pick(row) if picker else ()) for row in rows]
+
+
+def answer_all(trained: Trained, prompts: list[str], decoding: Decoding, technique: Technique, cache_path: Path,
+               identity: str, batch_size: int, label: str) -> list[str]:
+    """Final answers under the technique: one pass, or k sampled passes voted on (self-consistency)."""
+    def one_pass(pass_decoding: Decoding, pass_label: str) -> list[str]:
+        cache = GenerationCache(cache_path, identity, pass_decoding)
+        return generate_answers(trained.model, trained.tokenizer, prompts, chat=trained.chat, batch_size=batch_size,
+                                decoding=pass_decoding, label=pass_label, cache=cache)
+
+    if technique.name != "self-consistency":
+        answers = one_pass(decoding, label)
+        return [extract_answer(a) for a in answers] if technique.reasons else answers
+    passes = [[extract_answer(a) for a in one_pass(
+        Decoding(decoding.max_new_tokens, 1, True, 0.7, 0.95, decoding.stop, technique.seed + i),
+        f"{label} (sample {i + 1}/{technique.k})")] for i in range(technique.k)]
+    return [consensus([p[row] for p in passes]) for row in range(len(prompts))]
+
+
 def evaluate(trained: Trained, rows: list[dict], out_dir: Path, decoding: Decoding, batch_size: int = 8,
-             compare_base: bool = False, tokenize: str = "default", judge: Judge | None = None) -> dict:
+             compare_base: bool = False, tokenize: str = "default", judge: Judge | None = None,
+             technique: Technique | None = None, train_rows: list[dict] | None = None) -> dict:
     """Scores of the model (and the base), written to `out_dir` with every prediction."""
     if compare_base and not trained.has_adapter:
         raise ClintuneError("--compare-base needs an adapter to switch off",
                             fix="evaluate a LoRA run (--run) or give --adapter; for a full model, eval the base apart")
-    tokenizer = trained.tokenizer
-    prompts = [render_prompt(tokenizer, r["note"], r["question"], trained.template, trained.chat) for r in rows]
+    technique = technique or Technique()
+    prompts = technique_prompts(trained, rows, technique, train_rows or [])
     answers, tasks = [r["answer"] for r in rows], [r.get("task") or "all" for r in rows]
     identity = _identity(trained)
     cache = out_dir / "generations.cache.jsonl"
-    predictions = {"tuned": generate_answers(trained.model, tokenizer, prompts, chat=trained.chat,
-                                             batch_size=batch_size, decoding=decoding, label="tuned model",
-                                             cache=GenerationCache(cache, identity, decoding))}
+    predictions = {"tuned": answer_all(trained, prompts, decoding, technique, cache, identity, batch_size,
+                                       "tuned model")}
     if compare_base:
         with trained.model.disable_adapter():
-            predictions["base"] = generate_answers(trained.model, tokenizer, prompts, chat=trained.chat,
-                                                   batch_size=batch_size, decoding=decoding, label="base model",
-                                                   cache=GenerationCache(cache, f"{identity}|base", decoding))
+            predictions["base"] = answer_all(trained, prompts, decoding, technique, cache, f"{identity}|base",
+                                             batch_size, "base model")
     results = {name: score_predictions(preds, answers, tasks, tokenize) for name, preds in predictions.items()}
     metrics = {"model": trained.name, "n": len(rows), "decoding": decoding.__dict__, "tokenize": tokenize,
+               "template": trained.template, "chat": trained.chat, "technique": technique.__dict__,
                **{name: {k: r[k] for k in ("overall", "per_task")} for name, r in results.items()}}
     if compare_base:
         metrics["gain"] = {key: metrics["tuned"]["overall"][key] - metrics["base"]["overall"][key]
@@ -83,3 +121,16 @@ def evaluate(trained: Trained, rows: list[dict], out_dir: Path, decoding: Decodi
     write_jsonl(out_dir / "predictions.jsonl", examples)
     write_json(out_dir / "metrics.json", metrics)
     return metrics
+
+
+def compare_techniques(trained: Trained, rows: list[dict], techniques: list[Technique], out_dir: Path,
+                       decoding: Decoding, batch_size: int, train_rows: list[dict]) -> dict:
+    """Each technique on the same model and examples: {technique: {overall, per_task}}, predictions per technique
+    in out_dir/<technique>/ and the whole comparison in out_dir/comparison.json."""
+    results = {}
+    for technique in techniques:
+        metrics = evaluate(trained, rows, out_dir / technique.name, decoding, batch_size, technique=technique,
+                           train_rows=train_rows)
+        results[technique.name] = {"overall": metrics["tuned"]["overall"], "per_task": metrics["tuned"]["per_task"]}
+    write_json(out_dir / "comparison.json", results)
+    return results
