@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from clintune.cli_data import data_app
-from clintune.cli_eval import evaluate, prompt_app, score
+from clintune.cli_eval import evaluate, prompt_app, report, score
 from clintune.cli_memory import memory
 from clintune.cli_serve import chat, serve, synth
 from clintune.errors import USER_ERROR_EXIT_CODE, ClintuneError
@@ -40,6 +40,7 @@ app.command()(chat)
 app.command()(synth)
 app.command()(score)
 app.command("eval")(evaluate)
+app.command()(report)
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)

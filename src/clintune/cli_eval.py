@@ -308,3 +308,12 @@ def prompt_compare(
                                 for b in results.values()])
     out.print(by_task)
     out.print(f"predictions per technique in {out_dir}", highlight=False)
+
+
+def report(run_dir: Annotated[Path, typer.Argument(help="A run directory (after training, or the demo).")]):
+    """Write RUN_DIR/report.html (one file, charts embedded) and report.md: data card, loss, memory plan, metrics
+    base vs tuned with intervals, judge scores, and the examples the tuning helped and hurt most."""
+    from clintune.evaluate.report import build_report
+
+    markdown, page = build_report(run_dir)
+    out.print(f"report: {page} (and {markdown.name})", highlight=False)

@@ -17,7 +17,7 @@ from clintune.devices import detect_device, resolve_precision
 from clintune.errors import ClintuneError
 from clintune.evaluate.generate import generate_answers
 from clintune.evaluate.metrics import Scorer, summarize
-from clintune.evaluate.report import write_reports
+from clintune.evaluate.report import build_report
 from clintune.memory.measure import peak_rss_bytes, release_freed_memory
 from clintune.models.fetch import fetch_model
 from clintune.models.load import load_for_inference, load_tokenizer
@@ -145,7 +145,5 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     ]
     write_jsonl(run_dir / "predictions.jsonl", examples)
     write_json(run_dir / "metrics.json", metrics)
-    # One example per task in the report, so every task is shown.
-    shown = {ex["task"]: ex for ex in reversed(examples)}
-    write_reports(run_dir, metrics, list(shown.values()))
+    build_report(run_dir)
     return metrics
