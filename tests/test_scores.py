@@ -75,3 +75,13 @@ def test_score_cli_json_contract_and_bad_lines(cli, tmp_path):
     path.write_text(path.read_text() + '{"prediction": "x"}\n')
     bad = cli("score", "--predictions", str(path))
     assert bad.returncode == 2 and "line 6" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_bertscore_without_its_package_is_one_line(cli, tmp_path, tiny_model_dir):
+    path = tmp_path / "p.jsonl"
+    path.write_text(json.dumps({"prediction": "heparin", "answer": "heparin drip"}) + "\n")
+    result = cli("score", "--predictions", str(path), "--bertscore", str(tiny_model_dir))
+    if importlib.util.find_spec("bert_score"):
+        assert result.returncode == 0 and "bertscore" not in result.stderr
+    else:
+        assert result.returncode == 2 and "bert-score package" in result.stderr and "Traceback" not in result.stderr

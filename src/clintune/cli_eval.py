@@ -66,12 +66,20 @@ def score(
     tokenize: Annotated[str, typer.Option("--tokenize", help="ROUGE tokenisation: default, ko-char or ko-morph "
                                           "(Korean).")] = "default",
     bootstrap: Annotated[int, typer.Option("--bootstrap", min=0, help="Resamples for the 95% intervals.")] = 1000,
+    bertscore: Annotated[str | None, typer.Option("--bertscore", help="Also BERTScore F1 with this local encoder "
+                                                  "folder (needs the optional bert-score package).")] = None,
 ):
     """Score predictions made elsewhere (GPT-4, another tool) with the metrics of `clintune eval`."""
-    from clintune.evaluate.scores import score_predictions
+    from clintune.evaluate.scores import bertscore_f1, score_predictions
 
     preds, answers, tasks = read_predictions(predictions)
+    bert = bertscore_f1(preds, answers, bertscore) if bertscore else None
     result = score_predictions(preds, answers, tasks, tokenize=tokenize, bootstrap=max(bootstrap, 1))
+    if bert is not None:
+        result["overall"]["bertscore_f1"] = sum(bert) / len(bert)
+        for task, block in result["per_task"].items():
+            values = [b for b, t in zip(bert, tasks, strict=True) if t == task]
+            block["bertscore_f1"] = sum(values) / len(values)
     if as_json:
         out.print(json.dumps({k: result[k] for k in ("overall", "per_task", "bootstrap", "tokenize")}),
                   highlight=False)

@@ -84,3 +84,19 @@ def score_predictions(predictions: list[str], references: list[str], tasks: list
     return {"overall": _block(list(range(len(predictions))), per_example, corpus, resamples),
             "per_task": {task: _block(rows, per_example, corpus, resamples) for task, rows in sorted(by_task.items())},
             "per_example": per_example, "bootstrap": bootstrap, "tokenize": tokenize}
+
+
+def bertscore_f1(predictions: list[str], references: list[str], encoder: str, layer: int | None = None) -> list[float]:
+    """BERTScore F1 per example with a local encoder folder (the optional `bertscore` extra; nothing downloaded)."""
+    from clintune.errors import ClintuneError
+
+    try:
+        from bert_score import score
+    except ImportError:
+        raise ClintuneError("--bertscore needs the bert-score package (the optional 'bertscore' extra)",
+                            fix="pip install 'clintune[bertscore]', or leave out --bertscore") from None
+    from transformers import AutoConfig
+
+    layers = layer or AutoConfig.from_pretrained(encoder, local_files_only=True).num_hidden_layers
+    _, _, f1 = score(predictions, references, model_type=encoder, num_layers=layers, verbose=False)
+    return [float(v) for v in f1]
