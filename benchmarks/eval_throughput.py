@@ -7,7 +7,7 @@ of 16 with left padding. The outputs must be identical. Also printed: examples/s
 metric of `clintune score`, with 1,000 bootstrap resamples).
 Goal (issue 7): batched ≥ 4× one-at-a-time.
 
-Usage: python benchmarks/eval_throughput.py [--examples 64] [--batch-size 16] [--json]
+Usage: python benchmarks/eval_throughput.py [--examples 64] [--batch-size 16] [--dtype auto|bf16|fp32] [--json]
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-new-tokens", type=int, default=48)
+    parser.add_argument("--dtype", choices=("auto", "bf16", "fp32"), default="auto",
+                        help="auto: bf16 where the CPU has it")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -38,7 +40,8 @@ def main() -> None:
 
     path = str(fetch_model("smollm2-135m-instruct", say=lambda _: None))
     tokenizer = load_tokenizer(path)
-    dtype = torch.bfloat16 if bf16_available("cpu") else torch.float32
+    bf16 = args.dtype == "bf16" or (args.dtype == "auto" and bf16_available("cpu"))
+    dtype = torch.bfloat16 if bf16 else torch.float32
     model = load_model(path, dtype=dtype).eval()
     rows = [r for r in generate_rows(2000, seed=77) if len(r["note"]) <= 800][: args.examples]
     prompts = [render_prompt(tokenizer, r["note"], r["question"]) for r in rows]

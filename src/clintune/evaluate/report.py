@@ -153,7 +153,7 @@ def build_report(run_dir: Path) -> tuple[Path, Path]:
     markdown = "\n\n".join(_markdown(block) for block in blocks) + "\n"
     page = ("<!doctype html><html><head><meta charset='utf-8'><title>clintune report: "
             f"{html.escape(run_dir.name)}</title><style>body{{font-family:sans-serif;max-width:62em;margin:2em auto;"
-            "padding:0 1em}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:left}"
+            "padding:0 1em}td,th{padding:.2em .6em;border-bottom:1px solid #ddd;text-align:left;word-break:break-word}"
             "img{max-width:100%}blockquote{color:#444}</style></head><body>"
             + "".join(_html(block, images) for block in blocks) + "</body></html>")
     write_text(run_dir / "report.md", markdown)
