@@ -40,18 +40,3 @@ def test_eval_with_another_template(cli, tiny_model_dir, tuned_run, tmp_path):
                  "--no-chat", "--limit", "2", "--max-new-tokens", "4", "--out", str(tmp_path / "e"), "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout)["tuned"]["overall"]["n"] == 2
-
-
-def test_the_report_of_an_evaluated_run(cli, tuned_run):
-    evaluated = cli("eval", "--run", str(tuned_run), "--compare-base", "--limit", "3", "--max-new-tokens", "6")
-    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
-    result = cli("report", str(tuned_run))
-    assert result.returncode == 0, result.stderr[-2000:]
-    page = (tuned_run / "report.html").read_text()
-    assert page.count("src='data:image/png;base64,") >= 2  # loss and metrics charts, inside the one file
-    for section in ("Data", "Training loss", "Memory plan", "Metrics, base vs tuned", "Judge", "Largest gains"):
-        assert f"<h2>{section}" in page
-    markdown = (tuned_run / "report.md").read_text()
-    assert "| overall |" in markdown and "![metrics](report-metrics.png)" in markdown
-    assert (tuned_run / "report-metrics.png").is_file()
-    assert cli("report", str(tuned_run / "nowhere")).returncode == 2

@@ -74,12 +74,21 @@ def test_unparseable_replies_are_missing_never_zero(judge_url):
     assert parse_preference("Both are wrong") is None
 
 
-def test_eval_with_the_judge(cli, tuned_run, judge_url, tmp_path):
+def test_eval_with_the_judge_then_the_report(cli, tuned_run, judge_url):
     result = cli("eval", "--run", str(tuned_run), "--compare-base", "--max-new-tokens", "6", "--limit", "3",
-                 "--judge", judge_url, "--judge-model", "run", "--judge-max-tokens", "16",
-                 "--out", str(tmp_path / "eval"), "--json")
+                 "--judge", judge_url, "--judge-model", "run", "--judge-max-tokens", "16", "--json")
     assert result.returncode == 0, result.stderr[-2000:]
     verdict = json.loads(result.stdout)["judge"]
     assert verdict["missing"] == 0
     assert {name: s["n"] for name, s in verdict["scores"].items()} == {"tuned": 3, "base": 3}
     assert verdict["pairwise"]["missing"] == 3  # counted, not scored
+
+    report = cli("report", str(tuned_run))  # reads RUN/eval, where eval wrote by default
+    assert report.returncode == 0, report.stderr[-2000:]
+    page = (tuned_run / "report.html").read_text()
+    assert page.count("src='data:image/png;base64,") == 3  # loss, metrics and judge charts, inside the one file
+    for section in ("Data", "Training loss", "Memory plan", "Metrics, base vs tuned", "Judge", "Largest gains"):
+        assert f"<h2>{section}" in page
+    markdown = (tuned_run / "report.md").read_text()
+    assert "| overall |" in markdown and "![judge](report-judge.png)" in markdown
+    assert cli("report", str(tuned_run / "nowhere")).returncode == 2

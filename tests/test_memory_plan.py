@@ -8,6 +8,7 @@ import torch
 from PIL import Image
 
 from clintune.config import load_config
+from clintune.errors import ClintuneError
 from clintune.memory.estimate import meta_model, model_config_from
 from clintune.memory.measured_step import measure_training
 from clintune.memory.plan import GIB, plan_memory, suggest
@@ -74,7 +75,6 @@ def test_suggestions_combine_when_no_single_change_is_enough(phi2_config):
     (["--gpu", "t5"], "unknown GPU 't5'"),
     (["--gpu-memory", "lots"], "--gpu-memory 'lots' is not a size"),
     (["--optimizer", "adam"], "unknown optimizer 'adam'"),
-    (["--lora-targets", "Wqkv"], "Wqkv match no linear layer"),
 ])
 def test_bad_options_exit_2_with_one_line(cli, phi2_config, args, message):
     result = cli("memory", "--model", str(phi2_config), *args)
@@ -83,12 +83,9 @@ def test_bad_options_exit_2_with_one_line(cli, phi2_config, args, message):
 
 
 def test_a_bad_model_exits_2_with_one_line(cli, tmp_path):
+    # The unreadable-config case is tested in-process (test_memory_estimate); here the command's exit path.
     missing = cli("memory", "--model", str(tmp_path / "nowhere"))
-    broken = tmp_path / "config.json"
-    broken.write_text('{"hidden_size": 8}')
-    unreadable = cli("memory", "--model", str(broken))
-    for result, message in ((missing, "unknown model"), (unreadable, "cannot read a model config")):
-        assert result.returncode == 2 and message in result.stderr and "Traceback" not in result.stderr
+    assert missing.returncode == 2 and "unknown model" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_the_kv_cache_line_equals_the_cache_transformers_allocates(tiny_model_dir):
@@ -126,7 +123,7 @@ def test_measure_shows_the_measured_column(cli, tiny_model_dir):
     assert "measured bytes" in result.stdout and "measured on cpu" in result.stdout
 
 
-def test_train_refuses_a_plan_over_the_memory_limit_unless_forced(cli, tiny_model_dir, tmp_path):
+def test_train_refuses_a_plan_over_the_memory_limit_unless_forced(cli, tiny_model_dir, tmp_path, phi2_config):
     common = ["train", "demo", f"model.name={tiny_model_dir}", "data.synthetic_rows=600", "data.max_note_chars=800",
               "data.sample=60", "data.test_size=2", "lora.top_layers=null", "train.max_steps=1", "--max-memory", "1MiB"]
     refused = cli(*common, "--out", str(tmp_path / "a"))
@@ -134,6 +131,13 @@ def test_train_refuses_a_plan_over_the_memory_limit_unless_forced(cli, tiny_mode
     assert "the memory plan needs" in refused.stderr and "--force" in refused.stderr
     assert "train.gradient_checkpointing=true" in refused.stderr  # the suggestions, each an override
     assert "Traceback" not in refused.stderr and not (tmp_path / "a" / "adapter").exists()
-    forced = cli(*common, "--force", "--out", str(tmp_path / "b"))
-    assert forced.returncode == 0, forced.stderr[-2000:]
-    assert (tmp_path / "b" / "adapter" / "adapter_model.safetensors").is_file()
+    # --force reaches the same check as MemoryCheck(force=True): it warns and lets training go on.
+    from clintune.memory.plan import MemoryCheck, check_plan
+
+    said = []
+    base = meta_model(model_config_from(str(phi2_config)))
+    plan = check_plan(base, load_config(None, ["train.method=full"]), "bf16", "cuda", MemoryCheck(GIB, True),
+                      said.append)
+    assert plan.bytes["total"] > GIB and "going on because of --force" in said[-1]
+    with pytest.raises(ClintuneError, match="more than the limit"):
+        check_plan(base, load_config(None, ["train.method=full"]), "bf16", "cuda", MemoryCheck(GIB), said.append)

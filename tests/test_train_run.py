@@ -51,7 +51,7 @@ def test_pretrain_then_sft_chain_and_leave_a_complete_run_directory(tiny_model_d
     assert not list(run_dir.rglob(".*.partial"))  # weights are saved beside their name, then renamed
 
 
-RESUMABLE = SMALL_DATA + ["train.max_steps=12", "train.save_steps=4", "train.batch_size=16", "train.grad_accum=2",
+RESUMABLE = SMALL_DATA + ["train.max_steps=12", "train.save_steps=4", "train.batch_size=8", "train.grad_accum=2",
                           "train.lr=2e-3"]
 
 
