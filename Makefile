@@ -15,6 +15,9 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
 # Nothing clintune runs here needs the Hub; say so, so no library waits on a network time-out.
 export HF_HUB_OFFLINE ?= 1
+# With bytecode writing off (some machines set PYTHONDONTWRITEBYTECODE), every clintune process would compile torch
+# and transformers from source on import; the tests start dozens of them.
+export PYTHONDONTWRITEBYTECODE :=
 
 .PHONY: demo test install model lint lock clean
 
@@ -31,7 +34,7 @@ install: $(STAMP)
 # torch requirement can pull a multi-GB CUDA build.
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile $(TORCH_SPEC) -r requirements.lock -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH_SPEC) -r requirements.lock -e .
 	echo "$(TORCH_SPEC)" > $(STAMP)
 
 model: $(STAMP)
