@@ -44,7 +44,7 @@ def test_an_interrupted_evaluation_resumes_from_its_cache(tiny_model, tiny_token
     hook.remove()
     assert resumed[:3] == first and len(calls) <= 6  # only the fourth prompt was generated
     other = GenerationCache(tmp_path / "cache.jsonl", "tiny", Decoding(max_new_tokens=6, num_beams=2))
-    assert not any(other.key(p) in other.done for p in prompts)  # other decoding settings: other keys
+    assert not any(other.key(p) in other.values for p in prompts)  # other decoding settings: other keys
 
 
 def test_stop_strings_and_beam_search(tiny_model, tiny_tokenizer):

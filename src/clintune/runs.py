@@ -77,3 +77,30 @@ def set_status(run_dir: Path, status: str, **details) -> None:
     record = read_status(run_dir)
     record.update({"status": status, "updated": datetime.now().isoformat(timespec="seconds"), **details})
     write_json(path, record)
+
+
+class KeyedCache:
+    """Finished work in a run folder, {"key", "value"} JSON lines appended as it completes; thread-safe. A torn last
+    line (a run killed mid-write) is skipped, so that item is simply done again. `path` None keeps it in memory."""
+
+    def __init__(self, path: Path | None):
+        import threading
+
+        self.path, self.values, self.lock = path, {}, threading.Lock()
+        if path is not None and path.is_file():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                self.values[entry["key"]] = entry["value"]
+
+    def add(self, entries: dict[str, str]) -> None:
+        with self.lock:
+            self.values.update(entries)
+            if self.path is None:
+                return
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as handle:
+                handle.write("".join(json.dumps({"key": k, "value": v}, ensure_ascii=False) + "\n"
+                                     for k, v in entries.items()))

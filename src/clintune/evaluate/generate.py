@@ -12,6 +12,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from clintune.prompts.templates import encode_prompt
+from clintune.runs import KeyedCache
 
 
 @dataclass(frozen=True)
@@ -30,30 +31,15 @@ class Decoding:
                 **(sampled if self.do_sample else {"do_sample": False})}
 
 
-class GenerationCache:
-    """Finished generations keyed by (prompt, model, adapter hash, decoding), appended as JSON lines."""
+class GenerationCache(KeyedCache):
+    """Finished generations keyed by (prompt, model, adapter hash, decoding)."""
 
     def __init__(self, path: Path, model_id: str, decoding: Decoding):
-        self.path = path
+        super().__init__(path)
         self.salt = json.dumps({"model": model_id, "decoding": asdict(decoding)}, sort_keys=True)
-        self.done: dict[str, str] = {}
-        if path.is_file():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
-                    continue  # a torn last line from an interrupted run: that example is generated again
-                self.done[entry["key"]] = entry["prediction"]
 
     def key(self, prompt: str) -> str:
         return hashlib.sha256(f"{self.salt}\0{prompt}".encode()).hexdigest()
-
-    def add(self, entries: dict[str, str]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self.path.open("a", encoding="utf-8") as handle:
-            for key, prediction in entries.items():
-                handle.write(json.dumps({"key": key, "prediction": prediction}, ensure_ascii=False) + "\n")
-        self.done.update(entries)
 
 
 def cut_at_stop(text: str, stop: tuple[str, ...]) -> str:
@@ -68,7 +54,7 @@ def generate_answers(model, tokenizer, prompts: list[str], *, chat: bool, max_ne
     decoding = decoding or Decoding(max_new_tokens=max_new_tokens or 256)
     encoded = [encode_prompt(tokenizer, p, chat) for p in prompts]
     keys = [cache.key(p) for p in prompts] if cache else [None] * len(prompts)
-    answers: list[str] = [cache.done.get(k, None) if cache else None for k in keys]
+    answers: list[str] = [cache.values.get(k) if cache else None for k in keys]
     todo = [i for i, answer in enumerate(answers) if answer is None]
     # Sorting by length keeps padding (and wasted compute) small within each batch.
     order = sorted(todo, key=lambda i: len(encoded[i]))

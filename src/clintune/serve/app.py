@@ -18,7 +18,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from clintune.serve.engine import Generated, Sampling, Served
+from clintune.models.load import Trained
+from clintune.serve.engine import Generated, Sampling
 from clintune.serve.worker import GenerationWorker, Job, QueueFull
 
 
@@ -103,7 +104,7 @@ class _BodyLimit:
         return await self.app(scope, counted, send)
 
 
-def create_app(served: Served, limits: ServerLimits) -> FastAPI:
+def create_app(served: Trained, limits: ServerLimits) -> FastAPI:
     worker = GenerationWorker(served, limits.max_queue)
 
     @asynccontextmanager

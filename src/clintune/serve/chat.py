@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import TextIO
 
 from clintune.errors import ClintuneError
+from clintune.models.load import Trained
 from clintune.prompts.templates import encode_prompt, render_prompt
-from clintune.serve.engine import Sampling, Served, generate, open_served
+from clintune.serve.engine import Sampling, generate, open_served
 
 HELP = ("/note FILE loads a note, /base and /tuned switch the adapter off and on, /quit ends; any other line is a "
         "question")
@@ -18,7 +19,7 @@ HELP = ("/note FILE loads a note, /base and /tuned switch the adapter off and on
 
 @dataclass
 class ChatSession:
-    served: Served
+    served: Trained
     max_tokens: int
     note: str | None = None
     tuned: bool = True

@@ -14,26 +14,15 @@ from pathlib import Path
 import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextStreamer
 
-
-@dataclass
-class Served:
-    model: torch.nn.Module
-    tokenizer: object
-    name: str  # the id clients ask for
-    template: str = "asclepius"
-    chat: bool = True  # the template goes in the user turn of the chat template, as in training
-    has_adapter: bool = False  # a PeftModel whose adapter can be switched off (chat's /base)
+from clintune.models.load import Trained, load_trained
 
 
 def open_served(run: Path | None, model: str | None, adapter: str | None, keep_adapter: bool = False,
-                trust_remote_code: bool = False) -> Served:
-    """The model of a run directory, or a model (with an optional adapter); see models.load.load_trained."""
-    from clintune.models.load import load_trained
-
+                trust_remote_code: bool = False) -> Trained:
+    """The model of a run directory, or a model (with an optional adapter), ready to generate."""
     trained = load_trained(run, model, adapter, keep_adapter, trust_remote_code)
     trained.model.generation_config.pad_token_id = trained.tokenizer.pad_token_id
-    return Served(trained.model, trained.tokenizer, trained.name, trained.template, trained.chat,
-                  trained.has_adapter)
+    return trained
 
 
 @dataclass
@@ -105,7 +94,8 @@ class _Until(StoppingCriteria):
         return torch.full((input_ids.shape[0],), self.done(), dtype=torch.bool, device=input_ids.device)
 
 
-def generate(served: Served, prompt_ids: list[int], sampling: Sampling, on_text: Callable[[str], None] = lambda _: None,
+def generate(served: Trained, prompt_ids: list[int], sampling: Sampling,
+             on_text: Callable[[str], None] = lambda _: None,
              cancelled: Callable[[], bool] = lambda: False) -> Generated:
     """One completion of `prompt_ids`, its text passed to `on_text` piece by piece as it is decided."""
     tokenizer = served.tokenizer

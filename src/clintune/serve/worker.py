@@ -8,7 +8,8 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
-from clintune.serve.engine import Generated, Sampling, Served, generate
+from clintune.models.load import Trained
+from clintune.serve.engine import Generated, Sampling, generate
 
 _STOP = object()
 
@@ -30,7 +31,7 @@ class QueueFull(Exception):
 
 
 class GenerationWorker:
-    def __init__(self, served: Served, max_queue: int):
+    def __init__(self, served: Trained, max_queue: int):
         self.served = served
         self.jobs: queue.Queue = queue.Queue(maxsize=max_queue)
         self.thread = threading.Thread(target=self._run, name="clintune-generation", daemon=True)
