@@ -2,6 +2,7 @@
 estimate against real training steps, and `clintune train` refusing a plan that cannot fit."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
@@ -65,7 +66,7 @@ def test_suggestions_combine_when_no_single_change_is_enough(phi2_config):
     config = load_config(None, ["train.method=full", "train.precision=fp16"])
     suggestions = suggest(base, config, "fp16", "cuda", 4 * GIB)
     combined, *single = suggestions  # what fits is ranked first
-    assert not any(s["fits"] for s in single) and len(single) == 5
+    assert not any(s["fits"] for s in single) and len(single) == 6
     assert combined["fits"] and " + " in combined["change"] and combined["total"] <= 4 * GIB
     assert "train.method=qlora" in combined["overrides"]
 
@@ -102,7 +103,10 @@ def test_the_kv_cache_line_equals_the_cache_transformers_allocates(tiny_model_di
 @pytest.mark.parametrize("overrides", [
     ["train.method=full"],
     ["train.method=lora", "train.gradient_checkpointing=true"],
+    ["train.method=lora", "train.weights_dtype=fp32"],
     ["train.method=qlora", "quant.double_quant=true", "train.optimizer=adamw_8bit"],
+    ["train.method=full", "train.weights_dtype=bf16", "train.optimizer=adamw_8bit", "train.optimizer_in_backward=true",
+     "train.grad_accum=1", "train.max_grad_norm=0"],
 ])
 def test_the_estimate_matches_real_training_steps(tiny_model_dir, overrides):
     config = load_config(None, [f"model.name={tiny_model_dir}", "train.precision=bf16", "train.max_length=128",
@@ -116,11 +120,17 @@ def test_the_estimate_matches_real_training_steps(tiny_model_dir, overrides):
     assert got["activations"] > 0
 
 
-def test_measure_shows_the_measured_column(cli, tiny_model_dir):
+def test_measure_shows_the_measured_column_and_a_16_bit_base(cli, tiny_model_dir):
     result = cli("memory", "--model", str(tiny_model_dir), "--method", "lora", "--seq-len", "64", "--device", "cpu",
-                 "--measure")
+                 "--measure", "--dtype", "bf16", "--json")
     assert result.returncode == 0, result.stderr
-    assert "measured bytes" in result.stdout and "measured on cpu" in result.stdout
+    plan = json.loads(result.stdout)
+    measured = plan["measured"]["bytes"]
+    # the frozen base really is held at 2 bytes per parameter: half of fp32
+    assert measured["weights"] == 2 * plan["params_total"] == plan["bytes"]["weights"]
+    table = cli("memory", "--model", str(tiny_model_dir), "--method", "lora", "--seq-len", "64", "--device", "cpu",
+                "--measure")
+    assert "measured bytes" in table.stdout and "measured on cpu" in table.stdout
 
 
 def test_train_refuses_a_plan_over_the_memory_limit_unless_forced(cli, tiny_model_dir, tmp_path, phi2_config):
@@ -141,3 +151,58 @@ def test_train_refuses_a_plan_over_the_memory_limit_unless_forced(cli, tiny_mode
     assert plan.bytes["total"] > GIB and "going on because of --force" in said[-1]
     with pytest.raises(ClintuneError, match="more than the limit"):
         check_plan(base, load_config(None, ["train.method=full"]), "bf16", "cuda", MemoryCheck(GIB), said.append)
+
+
+LLAMA_8B = Path(__file__).parents[1] / "benchmarks" / "configs" / "llama-3.1-8b.json"
+TORCHTUNE_JOB = dict(lora_r=8, lora_targets="q_proj,v_proj,o_proj,gate_proj,up_proj,down_proj", seq_len=2048,
+                     batch_size=2, checkpointing=True, dtype=None, quant="nf4")
+
+
+@pytest.fixture(scope="module")
+def llama_8b():
+    return meta_model(model_config_from(str(LLAMA_8B)))
+
+
+@pytest.mark.parametrize("method, lean, at_most", [
+    ("lora", {}, 17.8),  # torchtune's README: 16.2 GiB
+    ("qlora", {"double_quant": True}, 8.1),  # 7.4 GiB; torchao's NF4 quantises its block scales too
+    ("full", {"weights_dtype": "bf16", "optimizer": "paged-adamw-8bit", "optimizer_in_backward": True}, 41.0),
+])
+def test_torchtunes_llama_8b_job_is_planned_within_its_memory(llama_8b, method, lean, at_most):
+    from clintune.memory.report import gpu_target, memory_config
+
+    target = gpu_target("rtx4090", None, "cuda")
+    options = {"optimizer": "adamw", "double_quant": False, **TORCHTUNE_JOB, **lean}
+    config, precision = memory_config(str(LLAMA_8B), method, target=target, **options)
+    plan = plan_memory(llama_8b, config, precision, "cuda", target.capacity)
+    assert plan.bytes["total"] / GIB <= at_most, plan.bytes
+    assert plan.loss == "chunked" and plan.weights_dtype == "bf16"
+    if method == "lora":
+        assert plan.fits is True
+
+
+def test_a_lora_base_planned_in_bf16_weighs_two_bytes_per_parameter(cli, llama_8b):
+    result = cli("memory", "--model", str(LLAMA_8B), "--method", "lora", "--dtype", "bf16", "--json")
+    plan = json.loads(result.stdout)
+    assert plan["bytes"]["weights"] == 2 * plan["params_total"]
+    old = plan_memory(llama_8b, load_config(None, ["train.method=lora", "train.weights_dtype=fp32"]), "bf16")
+    assert old.bytes["weights"] == 4 * old.params_total
+
+
+def test_the_course_phi2_in_4_bits_weighs_what_the_course_measured():
+    """The course's notebook: phi-2 in nf4, the rest in fp16, occupied 1,859 MiB on a T4."""
+    phi2 = meta_model(model_config_from(str(Path(__file__).parents[1] / "benchmarks" / "configs" / "phi-2.json")))
+    plan = plan_memory(phi2, load_config(None, ["train.method=qlora", "train.precision=fp16"]), "fp16")
+    loaded = (plan.bytes["weights"] + plan.bytes["quant_constants"]) / 2**20
+    assert abs(loaded - 1859) <= 0.03 * 1859, loaded
+
+
+def test_the_chunked_loss_plans_less_than_the_plain_loss(phi2_config):
+    base = meta_model(model_config_from(str(phi2_config)))
+    plans = {loss: plan_memory(base, load_config(None, ["train.method=lora", f"train.loss={loss}",
+                                                        "train.max_length=2048"]), "bf16")
+             for loss in ("plain", "chunked")}
+    tokens, vocab = 2 * 2048, 51200
+    # The plain loss keeps fp32 log-probabilities of every trained position; the chunked loss keeps none.
+    assert plans["plain"].activations_saved - plans["chunked"].activations_saved >= tokens * vocab * 4 * 0.9
+    assert plans["chunked"].activations_transient < plans["plain"].activations_transient / 4

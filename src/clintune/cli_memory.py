@@ -43,6 +43,15 @@ def memory(
     measure: Annotated[bool, typer.Option("--measure", help="Also run real training steps here and show the "
                                           "measured components beside the estimate.")] = False,
     device: Annotated[str, typer.Option("--device", help="Plan for cuda (adds the CUDA overhead) or cpu.")] = "cuda",
+    weights_dtype: Annotated[str, typer.Option("--weights-dtype", help="How the weights are held: auto (a frozen "
+                                               "base in the compute dtype, full fine-tuning in fp32), fp32, bf16 "
+                                               "(with full: pure bf16) or fp16.")] = "auto",
+    loss: Annotated[str, typer.Option("--loss", help="auto, chunked, fused (liger-kernel, CUDA) or plain.")]
+    = "auto",
+    optimizer_in_backward: Annotated[bool, typer.Option("--optimizer-in-backward", help="Step each parameter "
+                                                        "during backward (one gradient alive at a time).")] = False,
+    activation_offloading: Annotated[bool, typer.Option("--activation-offloading", help="Saved activations in CPU "
+                                                        "memory (CUDA).")] = False,
 ):
     """What a training step needs in memory, from the model's config alone (nothing is downloaded or allocated)."""
     from clintune.errors import ClintuneError
@@ -52,7 +61,8 @@ def memory(
         raise ClintuneError(f"unknown --device '{device}'", fix="use cuda or cpu")
     target = gpu_target(gpu, gpu_memory, device)
     config, precision = memory_config(model, method, lora_r, lora_targets, seq_len, batch_size, checkpointing,
-                                      optimizer, dtype, quant, double_quant, target)
+                                      optimizer, dtype, quant, double_quant, target, weights_dtype, loss,
+                                      optimizer_in_backward, activation_offloading)
     # Only now the heavy imports: a mistyped option is answered at once.
     from clintune.memory.estimate import meta_model, model_config_from
     from clintune.memory.plan import GIB, plan_memory, suggest, suggestion_lines
@@ -70,8 +80,12 @@ def memory(
         for name in ("full", "lora", "qlora"):
             other = config.model_copy(update={"train": config.train.model_copy(update={"method": name})})
             plans[name] = plan_memory(base, other, precision, target.device, target.capacity, generate)
-        title = headline(config, precision, plan).split("; ", 2)[-1].replace(f"{config.train.method} r=", "r=")
-        label = Path(model).parent.name if model.endswith(".json") else Path(model).name
+        train = config.train
+        title = (f"batch {train.batch_size} x {train.max_length} tokens; {precision} compute; {train.optimizer}; "
+                 f"checkpointing {'on' if train.gradient_checkpointing else 'off'}")
+        path = Path(model)
+        label = (path.parent.name if path.name == "config.json" else path.stem) if model.endswith(".json") \
+            else path.name
         plot_methods(plans, plot, f"{label} ({plan.params_total / 1e9:.2f}B parameters): {title}", target)
 
     if as_json:
@@ -87,9 +101,11 @@ def memory(
     for row in plan_table(plan, measured["bytes"] if measured else None):
         table.add_row(*row)
     out.print(table)
+    offloaded = (f" ({plan.activations_offloaded / GIB:.3f} GiB more saved in CPU memory)"
+                 if plan.activations_offloaded else "")
     out.print(f"activations: {plan.activations_saved / GIB:.3f} GiB saved for backward + "
-              f"{plan.activations_transient / GIB:.3f} GiB transient (checkpoint recompute, logits and their fp32 "
-              "upcast)", highlight=False)
+              f"{plan.activations_transient / GIB:.3f} GiB transient (checkpoint recompute, the loss's logits)"
+              f"{offloaded}", highlight=False)
     out.print(f"inference (batch {batch_size}, {seq_len} prompt + {generate} generated tokens): weights "
               f"{plan.inference_weights / GIB:.3f} GiB + KV cache {plan.kv_cache / GIB:.3f} GiB", highlight=False)
     if measured is not None:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from clintune.errors import ClintuneError
 
@@ -85,9 +85,24 @@ class TrainSection(Section):
     weight_decay: float = Field(0.0, ge=0)
     max_length: int = Field(512, ge=16, description="longer examples are refused, never silently truncated")
     precision: Literal["auto", "bf16", "fp16", "fp32"] = Field(
-        "auto", description="mixed precision over fp32 master weights; auto = bf16 where the device has it (CPUs with "
+        "auto", description="compute precision (autocast); auto = bf16 where the device has it (CPUs with "
         "AVX512-BF16/AMX too), fp16 on GPUs without bf16 (T4), else fp32")
+    weights_dtype: Literal["auto", "fp32", "bf16", "fp16"] = Field(
+        "auto", description="dtype the weights are held in; auto = a frozen base (lora, dora, and what qlora does "
+        "not quantise) in the compute precision, full fine-tuning's weights in fp32 (master weights); fp32 = every "
+        "base in fp32; bf16 with full = pure-bf16 training. Adapters are always fp32")
+    loss: Literal["auto", "chunked", "fused", "plain"] = Field(
+        "auto", description="auto = liger-kernel's fused linear cross-entropy on CUDA when it is installed, else "
+        "chunked; chunked = the vocabulary head and its fp32 upcast over loss_chunk_size positions at a time, "
+        "recomputed in backward; plain = all trained positions' fp32 logits at once")
+    loss_chunk_size: int = Field(256, ge=16, description="positions per chunk of the chunked loss (its working set "
+                                 "is chunk x vocabulary x 12 bytes: 0.37 GiB for Llama-3's 128k vocabulary)")
     gradient_checkpointing: bool = False
+    activation_offloading: bool = Field(False, description="keep what autograd saves for backward in CPU memory "
+                                        "(CUDA); parameters and small tensors stay on the GPU")
+    optimizer_in_backward: bool = Field(False, description="step each parameter's optimizer as soon as its "
+                                        "gradient is ready and free the gradient (needs grad_accum=1, "
+                                        "max_grad_norm=0, one process, no fp16)")
     packing: bool = Field(False, description="padding-free batches: examples concatenated, position ids restart, "
                           "attention never crosses examples; off = left-padded, length-grouped batches")
     optimizer: Literal["adamw_torch", "adamw_torch_fused", "paged_adamw_32bit", "paged_adamw_8bit", "adamw_8bit",
@@ -144,6 +159,22 @@ class RunConfig(Section):
         if not stages or len(set(stages)) != len(stages) or stages != sorted(stages, key=["pretrain", "sft"].index):
             raise ValueError("stages must be [sft], [pretrain] or [pretrain, sft], each once, pretrain first")
         return stages
+
+    @model_validator(mode="after")
+    def _lean_options_hold_together(self) -> RunConfig:
+        train, dist = self.train, self.distributed
+        if train.weights_dtype == "fp16" and train.method == "full":
+            raise ValueError("train.weights_dtype=fp16 with train.method=full: fp16 weights cannot be loss-scaled; "
+                             "use weights_dtype bf16 (pure bf16) or fp32 (master weights)")
+        if train.optimizer_in_backward:
+            conflicts = [(train.grad_accum != 1, "train.grad_accum=1"), (train.max_grad_norm != 0,
+                         "train.max_grad_norm=0"), (train.precision == "fp16", "train.precision bf16 or fp32"),
+                         (dist.nproc != 1 or dist.fsdp != "off" or dist.deepspeed_zero != 0, "one process")]
+            needed = [fix for broken, fix in conflicts if broken]
+            if needed:
+                raise ValueError("train.optimizer_in_backward steps each parameter during backward, so it needs "
+                                 + ", ".join(needed))
+        return self
 
 
 def _valid_keys(model: type[BaseModel], prefix: str = "") -> list[str]:
@@ -206,6 +237,8 @@ def _explain(error: ValidationError, where: str) -> ClintuneError:
         hint = _closest_key(key)
         fix = f"did you mean '{hint}'?" if hint else "see `clintune config show` for the valid keys"
         return ClintuneError(f"unknown config key '{key}'", where=where, fix=fix)
+    if not key:  # a rule across fields (RunConfig's model validator): its message says what and how
+        return ClintuneError(first["msg"].removeprefix("Value error, "), where=where)
     return ClintuneError(f"bad value for '{key}': {first['msg']}", where=where, fix="correct it and run again")
 
 

@@ -1,19 +1,23 @@
 """What a training step keeps in memory, from a model config alone: the model is built on the meta device (shapes,
 no weights), so nothing is downloaded and any causal LM transformers can build from a config works.
 
-Counted the way the libraries store it (activations: memory/activations.py; the whole plan: memory/plan.py):
-- weights: full fine-tuning keeps fp32 weights (they are the master weights; autocast computes in bf16/fp16); LoRA and
-  DoRA keep the frozen base in the load dtype; QLoRA packs the Linear layers except the vocabulary head into 4 bits,
-  and PEFT's `prepare_model_for_kbit_training` upcasts everything else (embeddings, norms, biases, head) to fp32;
+Counted the way the libraries store it (activations: memory/activations.py; the whole plan: memory/plan.py), with the
+weights in `train.weights_dtype` resolved as training resolves it (devices.resolve_weights_dtype):
+- weights: full fine-tuning keeps fp32 master weights (autocast computes in bf16/fp16), or bf16 ones for pure-bf16
+  training; LoRA and DoRA keep the frozen base in the compute dtype by default; QLoRA packs the Linear layers except
+  the vocabulary head into 4 bits and keeps the rest (embeddings, norms, biases, head) in the compute dtype;
 - quantisation constants: bitsandbytes 4-bit blocks of 64 weights, one fp32 absmax each, and each layer's copy of
   the 16-value code; with double quantisation the absmax is 8-bit, plus per layer one fp32 absmax per 256 blocks, an
   fp32 offset and a 256-entry fp32 code book;
 - adapters: LoRA A and B (r x in + out x r) on the resolved targets of the adapted layers, DoRA adds one magnitude per
-  output feature; fp32 as PEFT makes them, except that TRL casts a quantised model's A and B to bf16;
-- gradients: one value per trainable parameter, in its dtype (a frozen base has none);
+  output feature; fp32 master weights for every method (clintune undoes TRL's bf16 cast of a quantised model's);
+- gradients: one value per trainable parameter, in its dtype (a frozen base has none); with the optimizer stepped
+  inside backward only one tensor's gradient exists at a time, so the largest one counts;
 - optimizer: torch AdamW keeps two moments in the parameter's dtype and a step counter per tensor; bitsandbytes'
   32-bit AdamW two fp32 moments; its 8-bit AdamW two uint8 moments with blockwise fp32 absmax (tensors under 4096
-  values and, by the HF trainer's choice, embeddings stay 32-bit); SGD without momentum nothing.
+  values and, by the HF trainer's choice, embeddings stay 32-bit); SGD without momentum nothing. Paged optimizers
+  allocate the same state in CUDA unified memory, which the driver may move to the host under pressure; the plan
+  counts it on the GPU, where it lives until then.
 """
 
 from __future__ import annotations
@@ -90,20 +94,20 @@ def adapted_linears(model: nn.Module, config: RunConfig) -> list[nn.Linear]:
     return adapted
 
 
-def count_parameters(model: nn.Module, config: RunConfig) -> ParameterCounts:
+def count_parameters(model: nn.Module, config: RunConfig, weights_bytes: int = 4) -> ParameterCounts:
+    """`weights_bytes`: bytes per weight as held (full fine-tuning trains them in that dtype)."""
     total = sum(p.numel() for p in model.parameters())
     head = model.get_output_embeddings()
     layers = [m.weight.numel() for m in model.modules() if isinstance(m, nn.Linear) and m is not head]
     method = config.train.method
     # The HF trainer keeps embedding matrices in 32-bit optimizer state even under an 8-bit optimizer.
     embeddings = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
-    tensors = [(p.numel(), 4, id(p) not in embeddings) for p in model.parameters()] if method == "full" else []
+    tensors = ([(p.numel(), weights_bytes, id(p) not in embeddings) for p in model.parameters()]
+               if method == "full" else [])
     if method != "full":
         r = config.lora.r
-        # TRL casts the adapters of a quantised model to bf16, as the QLoRA paper did (DoRA magnitudes excepted).
-        size = 2 if method == "qlora" else 4
         for linear in adapted_linears(model, config):
-            tensors += [(r * linear.in_features, size, True), (linear.out_features * r, size, True)]
+            tensors += [(r * linear.in_features, 4, True), (linear.out_features * r, 4, True)]
             if method == "dora":
                 tensors.append((linear.out_features, 4, True))
     adapters = 0 if method == "full" else sum(n for n, _, _ in tensors)
@@ -111,31 +115,34 @@ def count_parameters(model: nn.Module, config: RunConfig) -> ParameterCounts:
     return ParameterCounts(total, sum(layers), layers, adapters, trainable, tensors)
 
 
-def optimizer_bytes(tensors: list[tuple[int, int, bool]], optimizer: str) -> int:
-    """State bytes as the optimizer allocates them, tensor by tensor (see ParameterCounts.trainable_tensors)."""
+def optimizer_bytes(tensors: list[tuple[int, int, bool]], optimizer: str, per_parameter: bool = False) -> int:
+    """State bytes as the optimizer allocates them, tensor by tensor (see ParameterCounts.trainable_tensors).
+    `per_parameter`: one optimizer per tensor (train.optimizer_in_backward)."""
     if optimizer == "sgd":
         return 0  # no momentum: nothing kept between steps
     if optimizer in ("adamw_8bit", "paged_adamw_8bit"):
-        total = 2 * 256 * 4  # the two 256-entry quantisation maps, shared by every tensor
+        maps = 2 * 256 * 4  # the two 256-entry quantisation maps of each optimizer
+        total = 0 if per_parameter else maps
         for n, _, eight_bit in tensors:
             # bitsandbytes keeps tensors under 4096 values in 32 bits; others get two uint8 moments and an fp32
             # absmax per block of 256 for each.
-            total += 2 * n + 2 * 4 * -(-n // 256) if eight_bit and n >= BNB_MIN_8BIT_SIZE else 8 * n
+            if eight_bit and n >= BNB_MIN_8BIT_SIZE:
+                total += 2 * n + 2 * 4 * -(-n // 256) + (maps if per_parameter else 0)
+            else:
+                total += 8 * n
         return total
     if optimizer == "paged_adamw_32bit":
         return sum(8 * n for n, _, _ in tensors)  # bitsandbytes: two fp32 moments whatever the parameter dtype
     return sum(2 * n * size + 4 for n, size, _ in tensors)  # torch: two moments in the parameter's dtype, a step
 
 
-def state_bytes(counts: ParameterCounts, config: RunConfig, load_dtype: str = "fp32") -> dict[str, int]:
+def state_bytes(counts: ParameterCounts, config: RunConfig, weights_bytes: int = 4) -> dict[str, int]:
     """Bytes of weights, quantisation constants, adapters, gradients and optimizer state."""
     method = config.train.method
-    if method == "full":
-        weights = counts.total * 4
-    elif method == "qlora":
-        weights = counts.quantisable // 2 + (counts.total - counts.quantisable) * 4
+    if method == "qlora":
+        weights = counts.quantisable // 2 + (counts.total - counts.quantisable) * weights_bytes
     else:
-        weights = counts.total * DTYPE_BYTES[load_dtype]
+        weights = counts.total * weights_bytes
     constants = 0
     if method == "qlora":
         for size in counts.quantisable_layers:
@@ -145,10 +152,12 @@ def state_bytes(counts: ParameterCounts, config: RunConfig, load_dtype: str = "f
             nested = -(-blocks // NESTED_BLOCK) * 4 + 4 + 256 * 4
             code = 16 * 4  # each layer's own copy of the 16-value nf4/fp4 code
             constants += code + (blocks * 4 if not config.quant.double_quant else blocks + nested)
+    gradients = [n * size for n, size, _ in counts.trainable_tensors]
     return {
         "weights": weights,
         "quant_constants": constants,
-        "adapters": sum(n * size for n, size, _ in counts.trainable_tensors) if method != "full" else 0,
-        "gradients": sum(n * size for n, size, _ in counts.trainable_tensors),
-        "optimizer": optimizer_bytes(counts.trainable_tensors, config.train.optimizer),
+        "adapters": sum(gradients) if method != "full" else 0,
+        "gradients": max(gradients, default=0) if config.train.optimizer_in_backward else sum(gradients),
+        "optimizer": optimizer_bytes(counts.trainable_tensors, config.train.optimizer,
+                                     config.train.optimizer_in_backward),
     }

@@ -106,7 +106,10 @@ def gradient_bytes(model: nn.Module) -> int:
 
 
 def optimizer_state_bytes(optimizer) -> int:
-    return _unique_bytes(t for state in optimizer.state.values() for t in state.values())
+    optimizer = getattr(optimizer, "optimizer", optimizer)  # accelerate's wrapper
+    # train.optimizer_in_backward: one optimizer per parameter (train/optimizer_in_backward.py)
+    inner = list(getattr(optimizer, "per_parameter", {}).values()) or [optimizer]
+    return _unique_bytes(t for opt in inner for state in opt.state.values() for t in state.values())
 
 
 def free_memory(device: str) -> int | None:

@@ -29,7 +29,7 @@ from clintune.memory.measure import (
 from clintune.train.adapters import count_parameters
 from clintune.train.collator import BlockCollator
 from clintune.train.methods import model_for_method
-from clintune.train.trainer import ClintuneTrainer, trainer_config
+from clintune.train.trainer import ClintuneTrainer, StepOptions, trainer_config
 
 
 class _MeteredTrainer(ClintuneTrainer):
@@ -49,8 +49,10 @@ class _StateAfterStep(TrainerCallback):
         self.measured: dict[str, int] = {}
 
     def on_optimizer_step(self, args, state, control, model=None, optimizer=None, **kwargs):
-        now = {**model_state_bytes(model), "gradients": gradient_bytes(model),
-               "optimizer": optimizer_state_bytes(optimizer)}
+        # With the optimizer stepped inside backward every gradient is gone by now; it kept the largest it saw.
+        in_backward = getattr(getattr(optimizer, "optimizer", optimizer), "largest_gradient", None)
+        now = {**model_state_bytes(model), "optimizer": optimizer_state_bytes(optimizer),
+               "gradients": gradient_bytes(model) if in_backward is None else in_backward}
         for key, value in now.items():
             self.measured[key] = max(self.measured.get(key, 0), value)
 
@@ -80,7 +82,7 @@ def measure_training(model_dir: str, config: RunConfig, batch_size: int, seq_len
         trainer = _MeteredTrainer(model=model, args=trainer_config(config, "pretrain", Path(out), device, precision),
                                   train_dataset=Dataset.from_dict({"input_ids": blocks.tolist()}),
                                   processing_class=tokenizer, data_collator=BlockCollator(), callbacks=[state],
-                                  meter=meter)
+                                  meter=meter, step=StepOptions.from_config(config))
         trainer.remove_callback(PrinterCallback)
         trainer.remove_callback(ProgressCallback)
         trainer.train()

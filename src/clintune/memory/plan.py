@@ -5,8 +5,9 @@ optimizer state + activations (saved and transient) + overhead. Gradients count 
 accumulation they stay allocated while the next micro-batch saves its activations.
 
 Overhead (GPUs only; a CPU run has none beyond its tensors): the CUDA context with the kernels and cuBLAS workspace
-that torch loads, taken as 0.5 GiB, plus 5% of the tensors for the caching allocator's fragmentation. Both are
-typical figures, not measured here; `clintune memory --measure` on the GPU gives the real peak.
+that torch loads, taken as 0.5 GiB, plus 5% of what is allocated and freed every step (activations, gradients) for the
+caching allocator's fragmentation; weights and optimizer state are allocated once. Both are typical figures, not
+measured here; `clintune memory --measure` on the GPU gives the real peak.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from clintune.config import RunConfig
+from clintune.devices import resolve_loss, resolve_weights_dtype
 from clintune.memory.activations import estimate_activations
 from clintune.memory.estimate import DTYPE_BYTES, count_parameters, state_bytes
 from clintune.memory.units import COMPONENTS, GIB
@@ -36,6 +38,9 @@ class MemoryPlan:
     inference_weights: int
     capacity: int | None = None
     suggestions: list[dict] = field(default_factory=list)
+    loss: str = "chunked"  # how the loss is computed (train/loss.py)
+    weights_dtype: str = "bf16"  # how the weights are held
+    activations_offloaded: int = 0  # saved activations kept in CPU memory instead (train.activation_offloading)
 
     @property
     def fits(self) -> bool | None:
@@ -45,7 +50,9 @@ class MemoryPlan:
         """The JSON that scripts read (`clintune memory --json`)."""
         return {"params_total": self.params_total, "params_trainable": self.params_trainable,
                 "bytes": dict(self.bytes), "fits": self.fits,
-                "activations": {"saved": self.activations_saved, "transient": self.activations_transient},
+                "activations": {"saved": self.activations_saved, "transient": self.activations_transient,
+                                "offloaded_to_cpu": self.activations_offloaded},
+                "weights_dtype": self.weights_dtype, "loss": self.loss,
                 "inference": {"weights": self.inference_weights, "kv_cache": self.kv_cache},
                 "capacity": self.capacity, "suggestions": self.suggestions}
 
@@ -54,13 +61,18 @@ def plan_memory(model: nn.Module, config: RunConfig, precision: str, device: str
                 capacity: int | None = None, generate_tokens: int = 256) -> MemoryPlan:
     """`model`: the base model built on the meta device; batch and length come from config.train."""
     train = config.train
-    counts = count_parameters(model, config)
-    parts = state_bytes(counts, config)
-    c = DTYPE_BYTES[precision]
-    activations = estimate_activations(model, config, train.batch_size, train.max_length, c)
+    weights_dtype = resolve_weights_dtype(train.weights_dtype, train.method, precision)
+    w = DTYPE_BYTES[weights_dtype]
+    counts = count_parameters(model, config, w)
+    parts = state_bytes(counts, config, w)
+    c = DTYPE_BYTES[precision] if precision != "fp32" else w
+    sharded = config.distributed.fsdp != "off" or config.distributed.deepspeed_zero == 3
+    loss = resolve_loss(train.loss, model, device, sharded)
+    offload = train.activation_offloading and device == "cuda"  # on a CPU there is nowhere else to put them
+    activations = estimate_activations(model, config, train.batch_size, train.max_length, w, c, loss, offload)
     parts["activations"] = activations.total
-    tensors = sum(parts.values())
-    parts["overhead"] = CUDA_CONTEXT + int(ALLOCATOR_SLACK * tensors) if device == "cuda" else 0
+    churn = parts["activations"] + parts["gradients"]  # allocated and freed every step: what fragments
+    parts["overhead"] = CUDA_CONTEXT + int(ALLOCATOR_SLACK * churn) if device == "cuda" else 0
     parts = {key: parts[key] for key in COMPONENTS}
     parts["total"] = sum(parts.values())
     text = model.config.get_text_config()
@@ -71,7 +83,8 @@ def plan_memory(model: nn.Module, config: RunConfig, precision: str, device: str
     inference_weights = (parts["weights"] + parts["quant_constants"] if train.method == "qlora"
                          else counts.total * c)
     return MemoryPlan(counts.total, counts.trainable, parts, activations.saved, activations.transient, kv_cache,
-                      inference_weights, capacity)
+                      inference_weights, capacity, loss=loss, weights_dtype=weights_dtype,
+                      activations_offloaded=activations.offloaded)
 
 
 def _with(config: RunConfig, **train) -> RunConfig:
@@ -85,17 +98,30 @@ def suggest(model: nn.Module, config: RunConfig, precision: str, device: str, ca
     candidates = []
     if train.batch_size > 1:
         batch = 1
-        accum = train.grad_accum * train.batch_size
-        candidates.append((f"batch size {batch} with {accum} accumulation steps (same effective batch)",
-                           {"batch_size": batch, "grad_accum": accum}))
+        if train.optimizer_in_backward:  # no accumulation there: a smaller effective batch
+            candidates.append(("batch size 1 (the optimizer steps inside backward, so no accumulation)",
+                               {"batch_size": batch}))
+        else:
+            accum = train.grad_accum * train.batch_size
+            candidates.append((f"batch size {batch} with {accum} accumulation steps (same effective batch)",
+                               {"batch_size": batch, "grad_accum": accum}))
     if not train.gradient_checkpointing:
         candidates.append(("gradient checkpointing (about 30% slower steps)", {"gradient_checkpointing": True}))
     if train.optimizer not in ("adamw_8bit", "paged_adamw_8bit", "sgd"):
         candidates.append(("an 8-bit optimizer (paged_adamw_8bit)", {"optimizer": "paged_adamw_8bit"}))
+    if device == "cuda" and not train.activation_offloading:
+        candidates.append(("activation offloading to CPU memory (slower steps)", {"activation_offloading": True}))
+    if train.method == "full" and train.weights_dtype in ("auto", "fp32") and precision == "bf16":
+        candidates.append(("pure-bf16 weights (no fp32 master copy)", {"weights_dtype": "bf16"}))
+    if train.method == "full" and not train.optimizer_in_backward and precision != "fp16" \
+            and config.distributed.nproc == 1:
+        candidates.append(("the optimizer step inside backward (no accumulation, no clipping)",
+                           {"optimizer_in_backward": True, "grad_accum": 1, "max_grad_norm": 0}))
     if train.method != "qlora":
         candidates.append(("QLoRA: a 4-bit base with LoRA adapters", {"method": "qlora"}))
     if train.max_length > 128:
         candidates.append((f"sequences of {train.max_length // 2} tokens", {"max_length": train.max_length // 2}))
+
     def overrides(change: dict) -> str:
         return " ".join(f"train.{key}={str(value).lower()}" for key, value in change.items())
 

@@ -58,16 +58,31 @@ def gpu_target(gpu: str | None, gpu_memory: str | None, device: str) -> Target:
 
 def memory_config(model: str, method: str, lora_r: int | None, lora_targets: str, seq_len: int, batch_size: int,
                   checkpointing: bool, optimizer: str, dtype: str | None, quant: str, double_quant: bool,
-                  target: Target) -> tuple[RunConfig, str]:
-    """The RunConfig the plan is for, and the compute precision."""
+                  target: Target, weights_dtype: str = "auto", loss: str = "auto",
+                  optimizer_in_backward: bool = False, activation_offloading: bool = False) -> tuple[RunConfig, str]:
+    """The RunConfig the plan is for, and the compute precision (by default the target's: bf16, fp16 on GPUs
+    without bf16, and on a CPU what this CPU computes natively)."""
     method = _choice(method, METHODS, "method")
     optim = _choice(optimizer, OPTIMIZERS, "optimizer")
     quant = _choice(quant, ("nf4", "fp4"), "quantisation type")
-    precision = _choice(dtype, ("bf16", "fp16", "fp32"), "dtype") if dtype else ("bf16" if target.bf16 else "fp16")
+    weights_dtype = _choice(weights_dtype, ("auto", "fp32", "bf16", "fp16"), "weights dtype")
+    loss = _choice(loss, ("auto", "chunked", "fused", "plain"), "loss")
+    if dtype:
+        precision = _choice(dtype, ("bf16", "fp16", "fp32"), "dtype")
+    elif target.device == "cpu" and target.capacity is None:
+        from clintune.devices import resolve_precision
+
+        precision = resolve_precision("auto", "cpu")
+    else:
+        precision = "bf16" if target.bf16 else "fp16"
     overrides = [f"model.name={model}", f"train.method={method}", f"train.max_length={seq_len}",
                  f"train.batch_size={batch_size}", f"train.gradient_checkpointing={checkpointing}",
                  f"train.optimizer={OPTIMIZERS[optim]}", f"train.precision={precision}", f"quant.type={quant}",
-                 f"quant.double_quant={double_quant}", f"lora.targets={lora_targets}"]
+                 f"quant.double_quant={double_quant}", f"lora.targets={lora_targets}",
+                 f"train.weights_dtype={weights_dtype}", f"train.loss={loss}",
+                 f"train.activation_offloading={activation_offloading}"]
+    if optimizer_in_backward:  # what it requires does not change the plan
+        overrides += ["train.optimizer_in_backward=true", "train.grad_accum=1", "train.max_grad_norm=0"]
     if lora_r is not None:
         overrides.append(f"lora.r={lora_r}")
     return load_config(None, overrides), precision
@@ -90,9 +105,12 @@ def plan_table(plan: MemoryPlan, measured: dict | None = None) -> list[tuple[str
 def headline(config: RunConfig, precision: str, plan: MemoryPlan) -> str:
     train = config.train
     how = train.method if train.method == "full" else f"{train.method} r={config.lora.r} on {config.lora.targets}"
+    extras = [name for name, on in (("optimizer in backward", train.optimizer_in_backward),
+                                    ("activation offloading", train.activation_offloading)) if on]
     return (f"{config.model.name}: {plan.params_total:,} parameters, {plan.params_trainable:,} trainable; {how}; "
-            f"batch {train.batch_size} x {train.max_length} tokens; {precision}; {train.optimizer}; "
-            f"checkpointing {'on' if train.gradient_checkpointing else 'off'}")
+            f"batch {train.batch_size} x {train.max_length} tokens; {precision} compute, weights in "
+            f"{plan.weights_dtype}; {train.optimizer}; checkpointing "
+            f"{'on' if train.gradient_checkpointing else 'off'}; {plan.loss} loss" + "".join(f"; {e}" for e in extras))
 
 
 def plot_methods(plans: dict[str, MemoryPlan], path: Path, title: str, target: Target) -> None:

@@ -42,7 +42,7 @@ from clintune.train.loss_plot import plot_stage_losses
 from clintune.train.methods import describe, model_for_method
 from clintune.train.resume import discard_incomplete, last_complete_checkpoint
 from clintune.train.stages import encode_sft, note_blocks
-from clintune.train.trainer import ClintuneTrainer, trainer_config
+from clintune.train.trainer import ClintuneTrainer, StepOptions, trainer_config
 
 Say = Callable[[str], None]
 
@@ -127,12 +127,21 @@ def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precisi
     trainer = ClintuneTrainer(model=model, args=trainer_config(config, stage, run_dir / "checkpoints" / stage, device,
                                                                precision),
                               train_dataset=data, processing_class=tokenizer, data_collator=collator,
-                              callbacks=callbacks)
+                              callbacks=callbacks, step=StepOptions.from_config(config))
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
     return trainer
+
+
+def _step_notes(config: RunConfig, device: str) -> str:
+    train = config.train
+    notes = [" (optimizer stepped inside backward)" if train.optimizer_in_backward else ""]
+    if train.activation_offloading:
+        notes.append("; activation offloading: nothing to offload, training runs in CPU memory" if device == "cpu"
+                     else "; saved activations offloaded to CPU memory")
+    return "".join(notes)
 
 
 def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Path, device: str, precision: str,
@@ -166,6 +175,7 @@ def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Pat
             if start_from:
                 say(f"stage {stage}: resuming from {start_from}")
         trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision)
+        say(f"stage {stage}: loss {trainer.loss_kind}" + _step_notes(config, device))
         clock = time.perf_counter()
         try:
             trainer.train(resume_from_checkpoint=str(start_from) if start_from else None)

@@ -1,10 +1,17 @@
-"""clintune's trainer: TRL's SFTTrainer, customised only through its config, the collator, the loss and callbacks.
+"""clintune's trainer: TRL's SFTTrainer, customised only through its config, the collator, the loss, the optimizer
+hook the HF trainer documents (`create_optimizer`) and callbacks.
 
 Both stages arrive already tokenized (stage 1: fixed blocks of notes; stage 2: prompt + answer + EOS with the prompt's
 labels at -100), so TRL's own templating and truncation never touch them. What differs from SFTTrainer's defaults,
-each for speed on small hardware (benchmarks/train_throughput.py measures every one):
-- the vocabulary head runs only over positions whose next token is trained (a boolean `logits_to_keep`), instead of
-  over every position; for a 49k vocabulary that head is most of a small model's step;
+for speed and memory on small hardware (benchmarks/train_throughput.py and memory_accuracy.py measure them):
+- the vocabulary head runs only over positions whose next token is trained (a boolean `logits_to_keep`), and the
+  loss is chunked or fused so no [tokens x vocabulary] fp32 tensor exists (train/loss.py);
+- trainable weights are fp32 whatever the base's dtype (TRL casts a quantised model's adapters to bf16; they are cast
+  back before the optimizer sees them), and under autocast PEFT's per-layer fp32 copy of each adapter's input is
+  skipped (`peft.helpers.disable_input_dtype_casting`, PEFT's documented switch): autocast computes the adapter in
+  the compute dtype either way, the copy only cost activation memory;
+- optionally the optimizer steps inside backward (train/optimizer_in_backward.py) and saved activations live in CPU
+  memory (train/offload.py);
 - no per-token entropy or accuracy metrics at every step;
 - batches are left-padded and length-grouped, or padding-free (`train.packing`).
 A loss that is not finite stops the run at once, before the optimizer applies it.
@@ -12,21 +19,91 @@ A loss that is not finite stops the run at once, before the optimizer applies it
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
+from torch import nn
 from trl import SFTConfig, SFTTrainer
 
 from clintune.config import RunConfig
+from clintune.devices import resolve_loss
 from clintune.errors import ClintuneError
+from clintune.train.loss import summed_loss
+from clintune.train.offload import OffloadActivations
+from clintune.train.optimizer_in_backward import OptimizerInBackward
+
+
+@dataclass
+class StepOptions:
+    """What a training step does beyond the HF trainer's arguments (from `train.*`; see config.TrainSection)."""
+
+    loss: str = "auto"
+    loss_chunk_size: int = 256
+    optimizer_in_backward: bool = False
+    activation_offloading: bool = False
+
+    @classmethod
+    def from_config(cls, config: RunConfig) -> StepOptions:
+        train = config.train
+        return cls(train.loss, train.loss_chunk_size, train.optimizer_in_backward, train.activation_offloading)
 
 
 class ClintuneTrainer(SFTTrainer):
+    def __init__(self, *args, step: StepOptions | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.step_options = step or StepOptions()
+        if hasattr(self.model, "peft_config"):  # adapters: fp32 master weights, whatever TRL cast them to
+            for param in self.model.parameters():
+                if param.requires_grad and param.dtype != torch.float32:
+                    param.data = param.data.float()
+        device = self.args.device.type
+        sharded = self.is_fsdp_enabled or bool(self.is_deepspeed_enabled and self.args.deepspeed_plugin
+                                               and self.args.deepspeed_plugin.zero_stage == 3)
+        self.loss_kind = resolve_loss(self.step_options.loss, self.model, device, sharded)
+        self.offload = (OffloadActivations(self.model, device)
+                        if self.step_options.activation_offloading and device != "cpu" else None)
+
     def _send_telemetry(self):
         # TRL pings the Hub when a trainer is created; clinical work sends nothing, whatever the environment says.
         return None
+
+    def train(self, *args, **kwargs):
+        try:
+            with self._adapter_inputs_uncast():
+                return super().train(*args, **kwargs)
+        finally:
+            in_backward = getattr(self.optimizer, "optimizer", self.optimizer)  # accelerate wraps it
+            if isinstance(in_backward, OptimizerInBackward):
+                in_backward.remove_hooks()  # a later stage's trainer brings its own
+
+    def _adapter_inputs_uncast(self):
+        autocast = self.args.bf16 or self.args.fp16
+        if not autocast or not hasattr(self.model, "peft_config"):
+            return contextlib.nullcontext()
+        from peft.helpers import disable_input_dtype_casting
+
+        return disable_input_dtype_casting(self.model)
+
+    def create_optimizer(self, model=None):
+        if not self.step_options.optimizer_in_backward or self.optimizer is not None:
+            return super().create_optimizer(model)
+        opt_model = self.model if model is None else model
+        optimizer_cls, kwargs = self.get_optimizer_cls_and_kwargs(self.args, opt_model)
+        decay = set(self.get_decay_parameter_names(opt_model))
+        # As the HF trainer does for its 8-bit optimizers, embeddings keep 32-bit optimizer state.
+        embeddings = {id(m.weight) for m in opt_model.modules() if isinstance(m, nn.Embedding)}
+        names = {id(p): n for n, p in opt_model.named_parameters()}
+
+        def make(param):
+            extra = {"optim_bits": 32} if kwargs.get("optim_bits") == 8 and id(param) in embeddings else {}
+            group = {"params": [param], "weight_decay": self.args.weight_decay if names[id(param)] in decay else 0.0}
+            return optimizer_cls([group], **{**kwargs, **extra})
+
+        self.optimizer = OptimizerInBackward([p for p in opt_model.parameters() if p.requires_grad], make)
+        return self.optimizer
 
     def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
         labels = inputs.pop("labels")
@@ -34,8 +111,11 @@ class ClintuneTrainer(SFTTrainer):
         trained = targets != -100
         keep = torch.zeros_like(labels, dtype=torch.bool)
         keep[:, :-1] = trained
-        outputs = model(**inputs, use_cache=False, logits_to_keep=keep)
-        loss = F.cross_entropy(outputs.logits.float(), targets[trained], reduction="sum")
+        head = self.accelerator.unwrap_model(model).get_output_embeddings()
+        kind = "plain" if return_outputs else self.loss_kind  # evaluation wants the logits
+        with self.offload or contextlib.nullcontext():
+            loss, outputs = summed_loss(model, head, inputs, keep, targets[trained], kind,
+                                        self.step_options.loss_chunk_size, self.accelerator.autocast())
         # Dividing by the token count of the whole accumulated batch (not this micro-batch) is what makes gradient
         # accumulation equal to one large batch.
         count = num_items_in_batch if num_items_in_batch is not None else trained.sum()
