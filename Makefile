@@ -10,6 +10,9 @@ TORCH_SPEC ?= torch==2.13.0
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.clintune-installed
 DEFAULT_MODEL := smollm2-135m-instruct
+# Two test processes: most tests wait on a subprocess importing torch (one core), so two keep both cores busy. Whole
+# files go to one worker, so a module's fixtures (a trained run, a server) are built once.
+TEST_WORKERS ?= 2
 
 export HF_HUB_DISABLE_TELEMETRY := 1
 export DO_NOT_TRACK := 1
@@ -26,7 +29,7 @@ demo: $(STAMP) model
 
 test: $(STAMP) model
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 install: $(STAMP)
 

@@ -1,7 +1,8 @@
 """How close is `clintune memory` to what training really holds? Estimate vs measurement on a grid.
 
 Grid: 2 models (the tiny random Llama; SmolLM2-135M, GQA and a 49k vocabulary) x 6 setups x two sequence lengths x
-gradient checkpointing off/on = 48 configurations, bf16 compute where the CPU has it. The setups:
+gradient checkpointing off/on = 48 configurations, bf16 compute where the CPU has it (--precision bf16 forces it).
+The setups:
   full        fp32 master weights, torch AdamW
   full-lean   pure-bf16 weights, 8-bit AdamW stepped inside backward (torchtune's full-finetune settings)
   lora        the default: a bf16 base, fp32 adapters
@@ -20,7 +21,7 @@ Error = (estimate - measured) / measured. Goals: params, weights, gradients, opt
 total within 15%. Not measurable on a CPU, so not compared here: the estimate's transient activations (checkpoint
 recompute, the loss chunk's logits) and the CUDA overhead line; with a GPU, cuda_max_allocated covers them.
 
-Usage: python benchmarks/memory_accuracy.py [--quick] [--json]
+Usage: python benchmarks/memory_accuracy.py [--quick] [--precision auto|bf16|fp32] [--json]
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ SETUPS = {
 }
 
 
-def compare(model_dir: str, setup: str, seq_len: int, batch: int, checkpointing: bool) -> dict:
+def compare(model_dir: str, setup: str, seq_len: int, batch: int, checkpointing: bool, precision: str) -> dict:
     from clintune.config import load_config
     from clintune.memory.estimate import meta_model, model_config_from
     from clintune.memory.measured_step import measure_training
@@ -59,7 +60,8 @@ def compare(model_dir: str, setup: str, seq_len: int, batch: int, checkpointing:
 
     method = SETUPS[setup][0].split("=")[1]
     config = load_config(None, [f"model.name={model_dir}", *SETUPS[setup], f"train.max_length={seq_len}",
-                                f"train.batch_size={batch}", f"train.gradient_checkpointing={checkpointing}"])
+                                f"train.batch_size={batch}", f"train.gradient_checkpointing={checkpointing}",
+                                f"train.precision={precision}"])
     measured = measure_training(model_dir, config, batch, seq_len)
     plan = plan_memory(meta_model(model_config_from(model_dir)), config, measured["precision"], device="cpu")
     estimate = {key: plan.bytes[key] for key in STATE}
@@ -78,6 +80,8 @@ def compare(model_dir: str, setup: str, seq_len: int, batch: int, checkpointing:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the tiny model only (24 configurations)")
+    parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"),
+                        help="compute dtype; bf16 measures the 16-bit bases even where a CPU only emulates it (slower)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     logging.disable(logging.WARNING)
@@ -90,8 +94,9 @@ def main() -> None:
     for (name, batch, lengths), setup, checkpointing in itertools.product(models, SETUPS, (False, True)):
         model_dir = str(fetch_model(name, say=lambda _: None))
         for seq_len in lengths:
+            measured = compare(model_dir, setup, seq_len, batch, checkpointing, args.precision)
             row = {"model": name, "setup": setup, "seq_len": seq_len, "batch": batch,
-                   "checkpointing": checkpointing, **compare(model_dir, setup, seq_len, batch, checkpointing)}
+                   "checkpointing": checkpointing, **measured}
             rows.append(row)
             print(f"{name:22} {setup:9} seq {seq_len:4} ckpt {'on ' if checkpointing else 'off'}  "
                   + "  ".join(f"{k} {row[k] * 100:+6.2f}%" for k in KEYS)
