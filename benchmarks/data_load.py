@@ -62,6 +62,9 @@ def run_variant(variant: str, path: str) -> dict:
 
 
 def main() -> None:
+    from clintune.privacy import disable_telemetry
+
+    disable_telemetry()  # before any HF library loads: they read their switches at import time
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=158_114)
     parser.add_argument("--no-addendum", action="store_true")

@@ -5,8 +5,8 @@ and peak memory (each run in its own process).
 
     python benchmarks/lean_weights.py [--model smollm2-135m-instruct] [--steps 12] [--precision bf16] [--json]
 
-bf16 needs a CPU with native bf16 (AVX512-BF16/AMX) to run at a useful speed; elsewhere it is emulated, about 20x
-slower than fp32, and this benchmark takes tens of minutes.
+bf16 needs a CPU with native bf16 (AVX512-BF16/AMX) to run at a useful speed; elsewhere it is emulated, about 100x
+slower than fp32, and a SmolLM2 run takes hours.
 """
 
 from __future__ import annotations
@@ -56,6 +56,9 @@ def run_one(model: str, weights: str, steps: int, precision: str) -> dict:
 
 
 def main() -> None:
+    from clintune.privacy import disable_telemetry
+
+    disable_telemetry()  # before any HF library loads: they read their switches at import time
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m-instruct")
     parser.add_argument("--steps", type=int, default=12)

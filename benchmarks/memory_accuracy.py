@@ -10,7 +10,7 @@ The setups:
   qlora       nf4 base, the rest in bf16
   dora        PEFT's DoRA on a bf16 base
 every one with the default chunked loss. Each measurement is two real optimizer steps through clintune's trainer
-(clintune.memory.measured_step):
+(clintune.train.measured_step):
   params      parameter counts, total and trainable, against the instantiated (and quantised) model
   weights     bytes of the model's weights as held (4-bit ones at their packed size)
   gradients   bytes of every .grad after the step (inside backward: the largest one alive)
@@ -55,8 +55,8 @@ SETUPS = {
 def compare(model_dir: str, setup: str, seq_len: int, batch: int, checkpointing: bool, precision: str) -> dict:
     from clintune.config import load_config
     from clintune.memory.estimate import meta_model, model_config_from
-    from clintune.memory.measured_step import measure_training
     from clintune.memory.plan import plan_memory
+    from clintune.train.measured_step import measure_training
 
     method = SETUPS[setup][0].split("=")[1]
     config = load_config(None, [f"model.name={model_dir}", *SETUPS[setup], f"train.max_length={seq_len}",
@@ -78,6 +78,9 @@ def compare(model_dir: str, setup: str, seq_len: int, batch: int, checkpointing:
 
 
 def main() -> None:
+    from clintune.privacy import disable_telemetry
+
+    disable_telemetry()  # before any HF library loads: they read their switches at import time
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="the tiny model only (24 configurations)")
     parser.add_argument("--precision", default="auto", choices=("auto", "bf16", "fp32"),
@@ -91,7 +94,11 @@ def main() -> None:
     if not args.quick:
         models.append(("smollm2-135m-instruct", 1, (128, 512)))
     rows, start = [], time.perf_counter()
-    for (name, batch, lengths), setup, checkpointing in itertools.product(models, SETUPS, (False, True)):
+    from clintune.devices import resolve_precision
+
+    # Pure-bf16 weights compute in bf16 only; where the compute is fp32, that setup does not exist.
+    setups = [s for s in SETUPS if s != "full-lean" or resolve_precision(args.precision, "cpu") != "fp32"]
+    for (name, batch, lengths), setup, checkpointing in itertools.product(models, setups, (False, True)):
         model_dir = str(fetch_model(name, say=lambda _: None))
         for seq_len in lengths:
             measured = compare(model_dir, setup, seq_len, batch, checkpointing, args.precision)

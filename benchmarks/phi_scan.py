@@ -18,6 +18,9 @@ from collections import Counter, defaultdict
 
 
 def main() -> None:
+    from clintune.privacy import disable_telemetry
+
+    disable_telemetry()  # before any HF library loads: they read their switches at import time
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=11)

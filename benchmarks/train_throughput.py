@@ -172,6 +172,9 @@ def _ratio(results: dict, a: str, b: str, key: str = "tokens_per_s") -> float | 
 
 
 def main() -> None:
+    from clintune.privacy import disable_telemetry
+
+    disable_telemetry()  # before any HF library loads: they read their switches at import time
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m-instruct")
     parser.add_argument("--examples", type=int, default=48)

@@ -2,7 +2,8 @@ import pytest
 
 from clintune.config import LoraSection
 from clintune.errors import ClintuneError
-from clintune.train.adapters import add_lora, count_parameters, linear_layer_names, resolve_targets
+from clintune.models.targets import count_parameters, linear_layer_names, resolve_targets
+from clintune.train.adapters import add_lora
 
 
 def test_all_linear_resolves_to_every_projection_but_not_the_head(tiny_model):

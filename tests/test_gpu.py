@@ -49,8 +49,8 @@ def llama_1b(tmp_path_factory) -> Path:
 def _measure(model_dir: Path, overrides: list[str], seq_len: int = 1024, batch: int = 2) -> tuple[dict, object]:
     from clintune.config import load_config
     from clintune.memory.estimate import meta_model, model_config_from
-    from clintune.memory.measured_step import measure_training
     from clintune.memory.plan import plan_memory
+    from clintune.train.measured_step import measure_training
 
     config = load_config(None, [f"model.name={model_dir}", f"train.max_length={seq_len}",
                                 f"train.batch_size={batch}", "train.gradient_checkpointing=true", *overrides])

@@ -92,7 +92,7 @@ def test_the_loss_curves_of_the_fp32_and_the_16_bit_base_agree(tmp_path, tiny_mo
                                     "train.max_steps=8", "train.batch_size=4", "train.grad_accum=1",
                                     "train.warmup_ratio=0", "train.scheduler=constant", "train.save_steps=0",
                                     f"train.weights_dtype={weights}", "lora.r=8", "lora.alpha=16"])
-        result = train_stages(config, tiny_tokenizer, _rows(4, 250), tmp_path / weights, "cpu", "bf16",
+        result = train_stages(config, tiny_tokenizer, _rows(4, 120), tmp_path / weights, "cpu", "bf16",
                               say=lambda _: None)
         curves[weights] = [h["loss"] for h in result.log_history if "loss" in h]
     old, new = curves["fp32"], curves["auto"]

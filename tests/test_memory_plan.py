@@ -11,9 +11,9 @@ from PIL import Image
 from clintune.config import load_config
 from clintune.errors import ClintuneError
 from clintune.memory.estimate import meta_model, model_config_from
-from clintune.memory.measured_step import measure_training
 from clintune.memory.plan import GIB, plan_memory, suggest
 from clintune.models.load import load_model
+from clintune.train.measured_step import measure_training
 
 PHI2 = {"model_type": "phi", "vocab_size": 51200, "hidden_size": 2560, "intermediate_size": 10240,
         "num_hidden_layers": 32, "num_attention_heads": 32, "partial_rotary_factor": 0.4,

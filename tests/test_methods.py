@@ -4,7 +4,7 @@ from datasets import Dataset
 from clintune.config import load_config
 from clintune.data.generate import generate_rows
 from clintune.devices import resolve_precision
-from clintune.train.adapters import count_parameters
+from clintune.models.targets import count_parameters
 from clintune.train.methods import describe, model_for_method
 from clintune.train.run import train_stages
 

@@ -14,18 +14,64 @@ def test_offline_flag_is_read_from_the_environment():
     assert not hub_offline({})
 
 
-def test_importing_clintune_switches_telemetry_off_before_the_hub_client_reads_it():
+# A trainer built and stepped in a fresh process, the way the `clintune` command does it: the telemetry switches set
+# first, then the HF stack loaded. An audit hook records every attempt to reach the network, and the live threads are
+# listed at the end (huggingface_hub's telemetry sender is a thread that, once started, never stops).
+STEP_SCRIPT = """
+import json, sys, threading
+attempts = []
+sys.addaudithook(lambda event, args: attempts.append(event) if event in (
+    "socket.connect", "socket.getaddrinfo", "socket.sendto", "socket.sendmsg") else None)
+if sys.argv[2] == "switch":
+    from clintune.privacy import disable_telemetry
+    disable_telemetry()
+from datasets import Dataset
+from clintune.config import load_config
+from clintune.data.generate import generate_rows
+from clintune.models.load import load_tokenizer
+from clintune.train.run import train_stages
+model = sys.argv[1]
+config = load_config(None, [f"model.name={model}", "train.max_steps=1", "train.batch_size=1", "train.save_steps=0"])
+rows = Dataset.from_list(generate_rows(4, seed=1)[:1])
+train_stages(config, load_tokenizer(model), rows, __import__("pathlib").Path(sys.argv[3]), "cpu", "fp32",
+             say=lambda _: None)
+print(json.dumps({"attempts": sorted(set(attempts)), "threads": [t.name for t in threading.enumerate()]}))
+"""
+
+
+def _step_in_a_fresh_process(tiny_model_dir, out, switch: bool, **extra_env) -> dict:
+    import json
     import os
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if "TELEMETRY" not in k and k != "DO_NOT_TRACK"}
-    code = "import clintune.train.trainer, huggingface_hub.constants as c; print(c.HF_HUB_DISABLE_TELEMETRY)"
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    # Nothing that would silence the libraries on its own: not offline, not CI, no switch the user set.
+    quiet = ("OFFLINE", "TELEMETRY", "DO_NOT_TRACK", "WANDB", "MLFLOW")
+    env = {k: v for k, v in os.environ.items() if not any(q in k for q in quiet) and k != "CI"}
+    args = [sys.executable, "-c", STEP_SCRIPT, str(tiny_model_dir), "switch" if switch else "none", str(out)]
+    result = subprocess.run(args, env={**env, **extra_env}, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_trainer_built_and_stepped_never_reaches_the_network(tiny_model_dir, tmp_path):
+    seen = _step_in_a_fresh_process(tiny_model_dir, tmp_path / "quiet", switch=True)
+    assert seen["attempts"] == [], seen
+    assert not [name for name in seen["threads"] if "telemetry" in name], seen
+
+
+def test_without_the_switch_the_same_check_sees_trl_telemetry(tiny_model_dir, tmp_path):
+    # The same step without `disable_telemetry` (what a Python user gets who skips it): TRL starts the Hub's
+    # telemetry sender, and the check above sees it. So the test above fails if the switch stops working.
+    seen = _step_in_a_fresh_process(tiny_model_dir, tmp_path / "loud", switch=False)
+    assert [name for name in seen["threads"] if "telemetry" in name], seen
+
+
+def test_importing_clintune_changes_nothing_in_the_environment():
+    import subprocess
+    import sys
+
+    code = ("import os; before = dict(os.environ); import clintune, clintune.cli, clintune.train.run; "
+            "print(dict(os.environ) == before)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "True"
-
-
-def test_the_trainer_never_sends_trl_telemetry():
-    from clintune.train.trainer import ClintuneTrainer
-
-    assert ClintuneTrainer._send_telemetry(object()) is None

@@ -7,8 +7,8 @@ from transformers import LlamaConfig, MistralConfig, PhiConfig, PhiForCausalLM
 
 from clintune.config import load_config
 from clintune.errors import ClintuneError
+from clintune.models.targets import resolve_targets
 from clintune.recipes import recipe_names, resolve_recipe
-from clintune.train.adapters import resolve_targets
 
 SHIPPED = {"demo", "asclepius-llama3-8b", "asclepius-mistral-7b", "course-phi2-qlora-t4", "llama32-1b-qlora"}
 

@@ -72,7 +72,7 @@ def memory(
         plan.suggestions = suggest(base, config, precision, target.device, target.capacity)
     measured = None
     if measure:
-        from clintune.memory.measured_step import measure_training
+        from clintune.train.measured_step import measure_training
 
         measured = measure_training(model, config, batch_size, seq_len)
     if plot is not None:

@@ -155,8 +155,9 @@ def _layer_saved(trace: LayerTrace, text, method: str, w: int, c: int, adapted: 
             if lora.dropout > 0:
                 per_token += linear.in_features * (c + 1)  # the dropped-out input and its mask
             if method == "dora":
-                per_token += 2 * linear.out_features * c  # the base and adapter outputs, scaled by the magnitude
-                fixed += linear.weight.numel() * c  # the adapted weight whose norm scales the output
+                # The base and adapter outputs, scaled by the magnitude. PEFT detaches the weight norm (as the DoRA
+                # paper does), so the adapted weight it is computed from is not kept for backward.
+                per_token += 2 * linear.out_features * c
             if c != 4:  # the adapters are fp32 master weights: autocast saves c copies of B, and of A when needed
                 fixed += lora.r * linear.out_features * c + (lora.r * linear.in_features * c if use.input_grad else 0)
     head_dim = getattr(text, "head_dim", None) or text.hidden_size // text.num_attention_heads
@@ -209,11 +210,11 @@ def estimate_activations(model: nn.Module, config, batch_size: int, seq_len: int
         if loss == "fused":
             loss_working_set = tokens * hidden * (w + 4) + (head.weight.numel() * 4 if method == "full" else 0)
         else:
-            outside += head_copy  # autocast's cached copy of the head weight, kept by every chunk
             chunk = min(tokens, train.loss_chunk_size)
             # At most three fp32 [chunk x vocabulary] tensors at once: in backward, the rebuilt log-softmax output,
-            # its gradient and the logits' gradient (the 16-bit logits are gone by then).
-            loss_working_set = chunk * vocab * 12
+            # its gradient and the logits' gradient (the 16-bit logits are gone by then); and autocast's copy of the
+            # head weight, made inside each checkpointed chunk, so never saved for backward.
+            loss_working_set = chunk * vocab * 12 + head_copy
 
     if train.gradient_checkpointing:
         saved = len(layer_saved) * tokens * hidden * w + outside  # the residual stream entering each layer

@@ -32,7 +32,7 @@ from torch import nn
 
 from clintune.config import RunConfig
 from clintune.errors import ClintuneError
-from clintune.train.adapters import resolve_targets, top_layer_indices
+from clintune.models.targets import resolve_targets, top_layer_indices
 
 BLOCK = 64  # bitsandbytes' 4-bit block size
 NESTED_BLOCK = 256  # blocks per second-level absmax under double quantisation

@@ -32,9 +32,9 @@ from clintune.memory.plan import MemoryCheck, check_plan
 from clintune.models.fetch import fetch_model
 from clintune.models.load import load_tokenizer
 from clintune.models.registry import KNOWN_MODELS
+from clintune.models.targets import count_parameters
 from clintune.prompts.preview import example_token_length
 from clintune.runs import new_run_dir, read_status, set_status, write_json, write_text
-from clintune.train.adapters import count_parameters
 from clintune.train.callbacks import CommitCheckpoints, MetricsLog, RichProgress
 from clintune.train.card import model_card
 from clintune.train.collator import BlockCollator, LeftPaddingCollator, PaddingFreeCollator

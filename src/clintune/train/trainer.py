@@ -66,10 +66,6 @@ class ClintuneTrainer(SFTTrainer):
         self.offload = (OffloadActivations(self.model, device)
                         if self.step_options.activation_offloading and device != "cpu" else None)
 
-    def _send_telemetry(self):
-        # TRL pings the Hub when a trainer is created; clinical work sends nothing, whatever the environment says.
-        return None
-
     def train(self, *args, **kwargs):
         try:
             with self._adapter_inputs_uncast():

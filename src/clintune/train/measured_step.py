@@ -26,7 +26,7 @@ from clintune.memory.measure import (
     optimizer_state_bytes,
     peak_rss_bytes,
 )
-from clintune.train.adapters import count_parameters
+from clintune.models.targets import count_parameters
 from clintune.train.collator import BlockCollator
 from clintune.train.methods import model_for_method
 from clintune.train.trainer import ClintuneTrainer, StepOptions, trainer_config
