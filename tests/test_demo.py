@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 import yaml
 
 
@@ -12,9 +13,16 @@ def test_quick_demo_writes_a_complete_run_directory(cli, tmp_path):
     assert "base vs tuned" in result.stdout and "ROUGE-L gain" in result.stdout
     metrics = json.loads((run_dir / "metrics.json").read_text())
     for side in ("base", "tuned"):
-        assert 0.0 <= metrics[side]["overall"]["rouge_l"] <= 1.0
-        assert metrics[side]["overall"]["n"] == 16
-        assert len(metrics[side]["per_task"]) == 8
+        overall = metrics[side]["overall"]
+        assert overall["n"] == 16 and len(metrics[side]["per_task"]) == 8
+        low, high = overall["ci95"]["rouge_l"]  # the intervals of `clintune eval`, which the demo now is
+        assert low <= overall["rouge_l"] <= high
+    # It is the same evaluation as `clintune eval --compare-base`, written where that command writes it.
+    assert json.loads((run_dir / "eval" / "metrics.json").read_text())["gain"]["rouge_l"] == pytest.approx(
+        metrics["gain_rouge_l_points"] / 100)
+    losses = [json.loads(line)["loss"] for line in (run_dir / "metrics.jsonl").read_text().splitlines()
+              if "loss" in json.loads(line)]
+    assert losses[-1] < losses[0]  # it trained
     assert metrics["train"]["steps"] > 0
     assert (run_dir / "adapter" / "adapter_model.safetensors").is_file()
     assert not list(run_dir.rglob("*.bin"))
@@ -24,8 +32,10 @@ def test_quick_demo_writes_a_complete_run_directory(cli, tmp_path):
     assert (run_dir / "metrics.jsonl").is_file() and "Not a medical device" in (run_dir / "README.md").read_text()
     assert yaml.safe_load((run_dir / "config.yaml").read_text())["model"]["name"] == "tiny-random-llama"
     assert json.loads((run_dir / "run.json").read_text())["status"] == "finished"
-    predictions = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
-    assert len(predictions) == 16 and {"base", "tuned", "answer", "task"} <= set(predictions[0])
+    predictions = [json.loads(line) for line in (run_dir / "eval" / "predictions.jsonl").read_text().splitlines()]
+    assert len(predictions) == 16 and {"prediction_base", "prediction_tuned", "answer", "task"} <= set(predictions[0])
+    # The adapter really was switched off for the base answers: training changed what the model says.
+    assert any(p["prediction_base"] != p["prediction_tuned"] for p in predictions)
     card = json.loads((run_dir / "data" / "data_card.json").read_text())
     assert card["identifier_scan"]["findings"] == 0 and card["splits"]["test"]["rows"] == 16
     train = [json.loads(line) for line in (run_dir / "data" / "train.jsonl").read_text().splitlines()]
@@ -49,3 +59,7 @@ def test_quick_demo_with_qlora_and_with_full_fine_tuning(cli, tmp_path):
             assert "on a 4-bit nf4 base" in result.stderr
         metrics = json.loads((run_dir / "metrics.json").read_text())
         assert metrics["train"]["method"] == method and metrics["tuned"]["overall"]["n"] == 16
+        predictions = [json.loads(line) for line in (run_dir / "eval" / "predictions.jsonl").read_text().splitlines()]
+        # A full fine-tune's base answers come from a fresh copy of the starting model, a QLoRA one's with the
+        # adapter switched off: either way the tuned model answers differently.
+        assert any(p["prediction_base"] != p["prediction_tuned"] for p in predictions)

@@ -11,6 +11,7 @@ LAYERS = [
     {"errors", "config", "devices", "privacy", "runs", "recipes", "openai_client"},
     {"data"},
     {"prompts"},
+    {"synth"},
     {"models"},
     {"memory"},
     {"train"},

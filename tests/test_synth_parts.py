@@ -3,8 +3,8 @@ budget."""
 
 from clintune.data.schema import TASKS
 from clintune.openai_client import RateBudget
-from clintune.serve.synth import clean_reply, read_rows
-from clintune.serve.synth_prompts import SEED_QUESTIONS, answer_messages, note_messages, rejected
+from clintune.synth.synthesize import clean_reply, read_rows
+from clintune.synth.teacher_prompts import SEED_QUESTIONS, answer_messages, note_messages, rejected
 
 
 def test_eight_tasks_with_five_seed_questions_each():
@@ -24,8 +24,32 @@ def test_an_injected_closing_marker_cannot_end_the_case_report_early():
 def test_the_asclepius_filters():
     row = {"note": "Hospital course: CAP.", "question": "Which antibiotic?", "answer": "Ceftriaxone."}
     assert rejected(row) is None
-    assert "ai language" in rejected({**row, "answer": "As an AI Language Model I cannot"})
-    assert "question mark" in rejected({**row, "answer": "Could you clarify?"})
+    assert "self-reference" in rejected({**row, "answer": "As an AI Language Model I cannot"})
+    assert "'?'" in rejected({**row, "answer": "Could you clarify?"})
+
+
+def test_synthesis_and_validation_reject_the_same_rows(tmp_path):
+    import json
+
+    from clintune.data.load import load_data
+    from clintune.data.validate import validate
+
+    ok = {"note": "Hospital course: CAP; the model of the hip prosthesis was noted.", "question": "Which antibiotic?",
+          "answer": "Ceftriaxone.", "task": "Question Answering"}
+    rows = [ok,
+            {**ok, "answer": "As an AI language model, I cannot say."},
+            {**ok, "question": "Which NER model fits? Which antibiotic?"},
+            {**ok, "answer": "Could you clarify?  "},
+            {**ok, "note": "The clinical language of this note is terse.", "answer": "Ceftriaxone, then oral."},
+            {**ok, "answer": "Amoxicillin."}]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    flagged = set()
+    for problem in validate(load_data(path)).problems:
+        if problem.kind in ("self_reference", "answer_question_mark"):
+            flagged |= set(problem.rows)
+    by_synthesis = {i for i, row in enumerate(rows) if rejected(row)}
+    assert flagged == by_synthesis == {1, 2, 3}  # a phrase in the note alone is not the dataset's filter
     assert clean_reply("ok\ufffd\x00 text\n") == "ok text"
 
 
@@ -55,7 +79,7 @@ def test_the_rate_budget_waits_for_the_minute_window():
 
 
 def test_case_reports_from_text_files_and_a_csv_without_unique_ids(tmp_path):
-    from clintune.serve.synth import load_case_reports
+    from clintune.synth.synthesize import load_case_reports
 
     folder = tmp_path / "reports"
     folder.mkdir()

@@ -128,7 +128,7 @@ def synth(
 
     from clintune.openai_client import ChatClient
     from clintune.runs import write_json
-    from clintune.serve.synth import Synthesizer, SynthSettings, load_case_reports
+    from clintune.synth.synthesize import Synthesizer, SynthSettings, load_case_reports
 
     api_key = os.environ.get(api_key_env) if api_key_env else None
     if api_key_env and not api_key:

@@ -1,7 +1,8 @@
-"""`clintune demo`: the whole Asclepius idea in one run, composed only of the pieces users call themselves.
+"""`clintune demo`: the whole Asclepius idea in one run, composed only of the functions users call themselves.
 
-synthetic notes -> base model answers held-out questions -> LoRA fine-tuning on TRL -> the same questions again,
-with identical decoding -> metrics, adapter, loss curve and report in a run directory.
+synthetic notes -> `prepare_data` (as `clintune data prepare`) -> `train_stages` (as `clintune train`) ->
+`evaluate(compare_base=True)` (as `clintune eval --run RUN --compare-base`: the same questions answered with the
+adapter on and off, identical decoding, intervals) -> metrics, adapter, loss curve and report in a run directory.
 """
 
 from __future__ import annotations
@@ -10,20 +11,17 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import torch
-
 from clintune.config import RunConfig, dump_config
 from clintune.devices import detect_device, resolve_precision
 from clintune.errors import ClintuneError
-from clintune.evaluate.generate import generate_answers
-from clintune.evaluate.metrics import Scorer, summarize
+from clintune.evaluate.generate import Decoding
 from clintune.evaluate.report import build_report
+from clintune.evaluate.run_eval import evaluate
 from clintune.memory.measure import peak_rss_bytes, release_freed_memory
 from clintune.models.fetch import fetch_model
-from clintune.models.load import load_for_inference, load_tokenizer
+from clintune.models.load import load_tokenizer, load_trained
 from clintune.models.registry import KNOWN_MODELS
-from clintune.prompts.templates import render_prompt
-from clintune.runs import new_run_dir, set_status, write_json, write_jsonl, write_text
+from clintune.runs import new_run_dir, set_status, write_json, write_text
 from clintune.train.run import prepare_data, train_stages
 
 TARGET_GAIN_POINTS = 25.0
@@ -75,9 +73,6 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     tokenizer = load_tokenizer(name, trust_remote_code=config.model.trust_remote_code)
     device = detect_device()
     precision = resolve_precision(config.train.precision, device)
-    # Both models generate from bf16 weights where bf16 is native: no per-step weight casts under autocast, half the
-    # memory, and the same dtype for base and tuned, so the decoding is identical.
-    eval_dtype = torch.bfloat16 if precision == "bf16" else torch.float32
     say(f"device {device}, precision {precision}; run directory {run_dir}")
 
     timings: dict[str, float] = {}
@@ -88,48 +83,35 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
     say(f"data: {len(train_rows)} training and {len(test_rows)} held-out questions over "
         f"{len(set(test_rows['task']))} tasks, split by patient; card in {run_dir / 'data' / 'data_card.json'}")
 
-    prompts = [render_prompt(tokenizer, r["note"], r["question"], config.prompt.template, config.prompt.chat)
-               for r in test_rows]
-
-    def answer(model, label: str) -> list[str]:  # one decoding setup for both models
-        return generate_answers(model, tokenizer, prompts, chat=config.prompt.chat,
-                                max_new_tokens=config.generation.max_new_tokens,
-                                batch_size=config.generation.batch_size, label=label)
-
-    model = load_for_inference(name, dtype=eval_dtype, trust_remote_code=config.model.trust_remote_code).to(device)
-    base_answers = answer(model, "base model answers")
-    timings["base_eval"], clock = time.perf_counter() - clock, time.perf_counter()
-    peaks = {"base_eval": peak_rss_bytes() / 2**30}
-
-    del model
     result = train_stages(config, tokenizer, train_rows, run_dir, device, precision, say=say)
-    saved = result.saved
     timings["train"], clock = time.perf_counter() - clock, time.perf_counter()
-    peaks["train"] = peak_rss_bytes() / 2**30
+    peaks = {"train": peak_rss_bytes() / 2**30}
 
-    # The tuned model is evaluated as every later step will use it: what the run directory holds, merged into a fresh
-    # fp32 base for the adapter methods (never into 4-bit weights), then cast to the evaluation dtype.
+    # What `clintune eval --run RUN --compare-base` does: the run's adapter kept apart and switched off for the base
+    # answers; a fully fine-tuned model is compared with a fresh copy of the model it started from.
     release_freed_memory()
     full = config.train.method == "full"
-    model = load_for_inference(str(saved) if full else name, adapter=None if full else str(saved), dtype=eval_dtype,
-                               trust_remote_code=config.model.trust_remote_code).to(device)
-    tuned_answers = answer(model, "tuned model answers")
-    timings["tuned_eval"] = time.perf_counter() - clock
-    peaks["tuned_eval"] = peak_rss_bytes() / 2**30
+    trained = load_trained(run_dir, None, None, keep_adapter=not full)
+    base = load_trained(None, name, None, trust_remote_code=config.model.trust_remote_code) if full else None
+    for model in (trained, base):
+        if model is not None:
+            model.model.to(device)
+            model.template, model.chat = trained.template, trained.chat
+    evaluated = evaluate(trained, test_rows.to_list(), run_dir / "eval",
+                         Decoding(max_new_tokens=config.generation.max_new_tokens),
+                         config.generation.batch_size, compare_base=True, base=base)
+    timings["eval"] = time.perf_counter() - clock
+    peaks["eval"] = peak_rss_bytes() / 2**30
 
-    scorer = Scorer()
-    tasks = test_rows["task"]
-    base_scores = [scorer.score(p, r) for p, r in zip(base_answers, test_rows["answer"], strict=True)]
-    tuned_scores = [scorer.score(p, r) for p, r in zip(tuned_answers, test_rows["answer"], strict=True)]
-    base, tuned = summarize(base_scores, tasks), summarize(tuned_scores, tasks)
-    gain = 100 * (tuned["overall"]["rouge_l"] - base["overall"]["rouge_l"])
+    gain = 100 * evaluated["gain"]["rouge_l"]
     metrics = {
         "model": name,
-        "base": base,
-        "tuned": tuned,
+        "base": evaluated["base"],
+        "tuned": evaluated["tuned"],
         "gain_rouge_l_points": gain,
         "target_gain_points": TARGET_GAIN_POINTS,
         "meets_target": gain >= TARGET_GAIN_POINTS,
+        "evaluation": str(run_dir / "eval"),
         "train": {"steps": sum(result.steps.values()), "seconds": result.seconds,
                   "trainable_params": result.trainable, "total_params": result.total, "examples": len(train_rows),
                   "precision": precision, "device": device,
@@ -139,11 +121,6 @@ def _run(config: RunConfig, run_dir: Path, say: Say, started: float) -> dict:
         "seconds_by_phase": timings,
         "peak_rss_gib_after_phase": peaks,
     }
-    examples = [
-        {**row, "base": b, "tuned": t}
-        for row, b, t in zip(test_rows.to_list(), base_answers, tuned_answers, strict=True)
-    ]
-    write_jsonl(run_dir / "predictions.jsonl", examples)
     write_json(run_dir / "metrics.json", metrics)
     build_report(run_dir)
     return metrics

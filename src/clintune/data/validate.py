@@ -79,6 +79,16 @@ class ValidationReport:
         }
 
 
+def asclepius_filter(question: str, answer: str) -> str | None:
+    """The Asclepius dataset's own filters, the one copy in clintune (validation and synthesis both use it): the kind
+    of problem, `self_reference` (the question or answer talks about a model) or `answer_question_mark`, else None."""
+    if _SELF_REFERENCE.search(question) or _SELF_REFERENCE.search(answer):
+        return "self_reference"
+    if answer.rstrip().endswith("?"):
+        return "answer_question_mark"
+    return None
+
+
 def validate(loaded: LoadedData, max_note_chars: int = DEFAULT_MAX_NOTE_CHARS) -> ValidationReport:
     dataset = loaded.dataset
     report = ValidationReport(loaded.source, len(dataset), loaded.notes_only, max_note_chars,
@@ -118,10 +128,9 @@ def validate(loaded: LoadedData, max_note_chars: int = DEFAULT_MAX_NOTE_CHARS) -
             if task.strip() and task not in TASKS and task != UNSPECIFIED_TASK:
                 found["unknown_task"].append(row)
                 unknown_labels.add(task)
-            if values["answer"].rstrip().endswith("?"):
-                found["answer_question_mark"].append(row)
-            if _SELF_REFERENCE.search(values["question"]) or _SELF_REFERENCE.search(values["answer"]):
-                found["self_reference"].append(row)
+            kind = asclepius_filter(values["question"], values["answer"])
+            if kind:
+                found[kind].append(row)
         offset += len(batch["note"])
     found["non_text"] = sorted({r for c, rows in loaded.non_text.items() if c in columns for r in rows})
     details = {

@@ -80,9 +80,11 @@ def answer_all(trained: Trained, prompts: list[str], decoding: Decoding, techniq
 
 def evaluate(trained: Trained, rows: list[dict], out_dir: Path, decoding: Decoding, batch_size: int = 8,
              compare_base: bool = False, tokenize: str = "default", judge: Judge | None = None,
-             technique: Technique | None = None, train_rows: list[dict] | None = None) -> dict:
-    """Scores of the model (and the base), written to `out_dir` with every prediction."""
-    if compare_base and not trained.has_adapter:
+             technique: Technique | None = None, train_rows: list[dict] | None = None,
+             base: Trained | None = None) -> dict:
+    """Scores of the model (and the base), written to `out_dir` with every prediction. With `compare_base`, the base
+    is the trained model with its adapter switched off, or `base` (a fully fine-tuned model's starting point)."""
+    if compare_base and not trained.has_adapter and base is None:
         raise ClintuneError("--compare-base needs an adapter to switch off",
                             fix="evaluate a LoRA run (--run) or give --adapter; for a full model, eval the base apart")
     technique = technique or Technique()
@@ -92,7 +94,10 @@ def evaluate(trained: Trained, rows: list[dict], out_dir: Path, decoding: Decodi
     cache = out_dir / "generations.cache.jsonl"
     predictions = {"tuned": answer_all(trained, prompts, decoding, technique, cache, identity, batch_size,
                                        "tuned model")}
-    if compare_base:
+    if compare_base and base is not None:
+        predictions["base"] = answer_all(base, prompts, decoding, technique, cache, f"{_identity(base)}|base",
+                                         batch_size, "base model")
+    elif compare_base:
         with trained.model.disable_adapter():
             predictions["base"] = answer_all(trained, prompts, decoding, technique, cache, f"{identity}|base",
                                              batch_size, "base model")

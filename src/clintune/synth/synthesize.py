@@ -22,11 +22,11 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
+from clintune.data.schema import TASKS
 from clintune.errors import ClintuneError
 from clintune.openai_client import ChatClient, TeacherError
-from clintune.serve.synth_prompts import (
+from clintune.synth.teacher_prompts import (
     SEED_QUESTIONS,
-    TASKS,
     answer_messages,
     note_messages,
     question_messages,

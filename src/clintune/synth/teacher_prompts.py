@@ -6,6 +6,7 @@ marker inside the text is removed, and the instructions say that what is inside 
 
 from __future__ import annotations
 
+from clintune.data.validate import KINDS, asclepius_filter
 from clintune.prompts.untrusted import fenced
 
 SEED_QUESTIONS = {
@@ -66,13 +67,6 @@ SEED_QUESTIONS = {
         "Which specialist should the patient see after discharge, and when?",
     ],
 }
-TASKS = tuple(SEED_QUESTIONS)
-
-# Phrases that show a reply speaking about itself rather than the patient: rows that contain them are dropped.
-BANNED_PHRASES = ("ai language", "language model", "clinical language", "recognition model", "extraction model",
-                  "the model", "summarization model", "clinical model", "generation model", "ai model", "ner model")
-
-
 def note_messages(case_report: str) -> list[dict]:
     return [
         {"role": "system", "content": "You turn published case reports into realistic hospital discharge summaries. "
@@ -117,14 +111,8 @@ def answer_messages(note: str, question: str) -> list[dict]:
 
 
 def rejected(row: dict) -> str | None:
-    """Why the Asclepius filters drop this row, or None to keep it."""
-    for field in ("note", "question", "answer"):
-        lowered = row[field].lower()
-        hit = next((p for p in BANNED_PHRASES if p in lowered), None)
-        if hit:
-            return f"the {field} contains '{hit}'"
-    if row["answer"].rstrip().endswith("?"):
-        return "the answer ends with a question mark"
+    """Why the Asclepius filters drop this row (the same check as `clintune data validate`), or None to keep it."""
     if not all(row[f].strip() for f in ("note", "question", "answer")):
         return "an empty note, question or answer"
-    return None
+    kind = asclepius_filter(row["question"], row["answer"])
+    return f"Asclepius filter: {KINDS[kind][0]}" if kind else None
