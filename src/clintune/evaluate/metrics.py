@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections import Counter, defaultdict
-from statistics import mean
+from collections import Counter
 
 from rouge_score import rouge_scorer
 
@@ -118,15 +117,3 @@ class Scorer:
             "token_f1": token_f1(prediction, reference),
             "exact_match": exact_match(prediction, reference),
         }
-
-
-def summarize(per_example: list[dict[str, float]], tasks: list[str]) -> dict:
-    """Means overall and per task; each block carries its example count `n`."""
-    def block(items: list[dict[str, float]]) -> dict:
-        keys = items[0].keys() if items else ()
-        return {"n": len(items), **{k: mean(item[k] for item in items) for k in keys}}
-
-    by_task: dict[str, list[dict[str, float]]] = defaultdict(list)
-    for scores, task in zip(per_example, tasks, strict=True):
-        by_task[task].append(scores)
-    return {"overall": block(per_example), "per_task": {t: block(v) for t, v in sorted(by_task.items())}}
