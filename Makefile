@@ -22,7 +22,7 @@ export HF_HUB_OFFLINE ?= 1
 # and transformers from source on import; the tests start dozens of them.
 export PYTHONDONTWRITEBYTECODE :=
 
-.PHONY: demo test install model lint lock clean gpu-check gpu-wheels
+.PHONY: demo test install model lint lock clean gpu-check gpu-wheels docs
 
 demo: $(STAMP) model
 	$(BIN)/clintune demo
@@ -60,6 +60,11 @@ gpu-wheels:
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+
+# The documentation site (mkdocs.yml, docs/) into site/, offline; any warning fails the build. The variable silences
+# mkdocs-material's end-of-life notice, which would otherwise print on every build.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet
 
 # Re-pin everything after changing a version in requirements.lock by hand.
 lock: $(STAMP)

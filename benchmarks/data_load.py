@@ -96,7 +96,8 @@ def main() -> None:
     if args.json:
         print(json.dumps(summary, indent=2))
         return
-    print(f"{args.rows:,} rows, {size_mb:.0f} MB CSV (generated in {generation:.0f} s)")
+    print(f"{args.rows:,} rows, {size_mb:.0f} MB CSV (generated and written in {generation:.0f} s: "
+          f"{args.rows / generation:,.0f} rows/s)")
     for name, r in results.items():
         extra = f", validation {'passed' if r['ok'] else 'FAILED'}" if r["ok"] is not None else ""
         print(f"  {name:8s} {r['seconds']:6.1f} s, peak RSS {r['peak_rss_gib']:.2f} GiB{extra}")

@@ -1,5 +1,4 @@
 import re
-import time
 from collections import Counter
 
 from clintune.data.clinical_facts import ABBREVIATIONS, COMORBIDITIES, DIAGNOSES
@@ -74,10 +73,9 @@ def test_gold_answers_are_grounded_in_their_note():
     assert set(checked) == set(TASKS)
 
 
-def test_generator_is_fast_and_its_notes_carry_no_identifiers():
-    started = time.perf_counter()
+def test_generated_notes_carry_no_identifiers():
+    # (How fast the generator is, benchmarks/data_load.py measures: speed is a benchmark, never a test.)
     rows = generate_rows(3000, seed=6)
-    assert 3000 / (time.perf_counter() - started) > 1000
     assert list(scan_rows(rows, ["note", "question", "answer"])) == []
 
 

@@ -17,7 +17,8 @@ LAYERS = [
     {"train"},
     {"evaluate"},
     {"serve"},
-    {"demo", "doctor", "cli", "cli_data", "cli_eval", "cli_memory", "cli_serve", "__main__"},
+    {"doctor", "api"},
+    {"cli", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 
@@ -53,3 +54,31 @@ def test_the_check_sees_an_upward_import(tmp_path):
     module = tmp_path / "bad.py"
     module.write_text("from clintune.train.trainer import ClintuneTrainer\n")
     assert _imported_parts(module) == {"train"} and RANK["train"] > RANK["memory"]
+
+
+def test_the_command_line_goes_through_the_api_alone():
+    # The CLI parses, calls clintune.api and prints; any library module it imported would be logic outside the API.
+    allowed = {"api", "cli", "errors", "privacy"}
+    reached = {f"{path.name} imports clintune.{target}" for path in (ROOT / "cli").glob("*.py")
+               for target in _imported_parts(path) if target not in allowed}
+    assert reached == set()
+    assert _imported_parts(ROOT / "__main__.py") == {"cli"}
+
+
+def test_the_api_names_what_it_exports():
+    from clintune import api
+
+    assert sorted(api.__all__, key=str.lower) == api.__all__
+    missing = [name for name in api.__all__ if not hasattr(api, name)]
+    assert missing == []
+    for name in ("prepare", "plan_memory", "train", "evaluate", "score", "merge", "serve", "chat", "demo"):
+        assert callable(getattr(api, name)) and getattr(api, name).__doc__, name
+
+
+def test_clintune_train_reaches_trainer_train_in_five_files():
+    # The walk a reader takes from the command to the training loop: each file hands over to the next by name.
+    walk = [("cli/train.py", "api.train("), ("api/train.py", "train_command("), ("train/launch.py", "run_training("),
+            ("train/run.py", "trainer.train("), ("train/trainer.py", "class ClintuneTrainer(")]
+    for file, handover in walk:
+        assert handover in (ROOT / file).read_text(encoding="utf-8"), (file, handover)
+    assert len(walk) <= 5

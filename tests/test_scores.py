@@ -33,6 +33,22 @@ def test_numbers_equal_the_reference_libraries_exactly():
     assert result["per_task"]["QA"]["bleu"] == pytest.approx(qa_bleu, abs=1e-9)
 
 
+def test_the_sacrebleu_adapter_holds_for_the_installed_version():
+    # The adapter uses sacrebleu's per-example statistics; a sacrebleu release that changed them must fail here.
+    from sacrebleu.metrics import BLEU, CHRF
+
+    from clintune.evaluate.sacrebleu_stats import CorpusStatistics, version_is_tested
+
+    assert version_is_tested(), f"sacrebleu {sacrebleu.__version__}: check the adapter, then add it to the list"
+    for metric, corpus in ((BLEU(), sacrebleu.corpus_bleu), (CHRF(), sacrebleu.corpus_chrf)):
+        statistics = CorpusStatistics(metric, PREDICTIONS, ANSWERS)
+        assert statistics.per_example.shape[0] == len(PREDICTIONS)
+        assert statistics.score(list(range(len(PREDICTIONS)))) == pytest.approx(
+            corpus(PREDICTIONS, [ANSWERS]).score, abs=1e-9)
+        assert statistics.score([1, 1, 3]) == pytest.approx(
+            corpus([PREDICTIONS[i] for i in (1, 1, 3)], [[ANSWERS[i] for i in (1, 1, 3)]]).score, abs=1e-9)
+
+
 def test_intervals_hold_the_estimate_and_tasks_are_kept_apart():
     result = score_predictions(PREDICTIONS, ANSWERS, TASKS, bootstrap=200)
     for key in ("rouge_l", "token_f1", "bleu", "chrf"):

@@ -25,3 +25,27 @@ def test_a_rank_error_reaches_the_user_as_one_line(cli, tiny_model_dir, tmp_path
                  "--out", str(tmp_path / "run"), timeout=400)
     assert result.returncode == 2
     assert "Wqkv match no linear layer" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_ranks_run_the_users_own_command_line(cli, tiny_model_dir, tmp_path):
+    # Each rank re-runs the original argv, so a flag no launcher code knows about still reaches it: here the memory
+    # limit, which only the ranks (they plan memory, the launcher does not) can act on.
+    result = cli("train", "demo", f"model.name={tiny_model_dir}", "lora.top_layers=null", "data.synthetic_rows=600",
+                 "data.sample=120", "data.test_size=2", "--max-memory", "1MiB", "--nproc", "2",
+                 "--out", str(tmp_path / "run"), timeout=400)
+    assert result.returncode == 2, result.stderr[-3000:]
+    assert "the memory plan needs" in result.stderr and "the limit of 0.001 GiB" in result.stderr
+    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "failed"
+
+
+def test_from_python_more_than_one_process_asks_for_a_launcher(tiny_model_dir, tmp_path):
+    import pytest
+
+    from clintune import api
+    from clintune.errors import ClintuneError
+
+    config = api.load_config(None, [f"model.name={tiny_model_dir}", "distributed.nproc=2"])
+    with pytest.raises(ClintuneError, match="needs a launcher") as error:
+        api.train(config, out=tmp_path / "run")
+    assert "torchrun --nproc_per_node" in error.value.one_line()
+    assert not (tmp_path / "run").exists()  # refused before anything was written

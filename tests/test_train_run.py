@@ -22,7 +22,9 @@ SMALL_DATA = ["data.synthetic_rows=600", "data.max_note_chars=800", "data.max_to
 def test_pretrain_then_sft_chain_and_leave_a_complete_run_directory(tiny_model_dir, tmp_path):
     # Stage 1 learns fast; stage 2's learning rate is too small to move anything, so if stage 2 started from stage
     # 1's weights the final adapter equals stage 1's, and if it restarted from a fresh adapter, lora_B would be 0.
+    # In bf16 on every machine: stage 2 must train through stage 1's autocast (fp32 adapters on a bf16 base).
     config = load_config(None, [f"model.name={tiny_model_dir}", *SMALL_DATA, "stages=[pretrain, sft]",
+                                "train.precision=bf16",
                                 "pretrain.block_size=128", "pretrain.lr=5e-2", "train.lr=1e-12",
                                 "train.max_steps=3", "train.batch_size=2", "train.grad_accum=1",
                                 "train.save_steps=2"])

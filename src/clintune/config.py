@@ -295,6 +295,14 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
         raise _explain(exc, where) from None
 
 
+def with_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
+    """A validated copy of `config` with `key=value` overrides on top."""
+    try:
+        return RunConfig.model_validate(_merge(config.model_dump(), parse_overrides(overrides)))
+    except ValidationError as exc:
+        raise _explain(exc, "overrides") from None
+
+
 def data_section(**values: Any) -> DataSection:
     """The data options of a command line (`clintune data prepare`), validated like a recipe's `data:` section."""
     for key in ("test_size", "val_size"):

@@ -98,3 +98,21 @@ def hidden_loss_applies(model) -> bool:
     text = model.config.get_text_config()
     transformed = getattr(text, "final_logit_softcapping", None) is not None or getattr(text, "logit_scale", None)
     return type(head) is nn.Linear and not transformed
+
+
+def process_state():
+    """accelerate's view of this process in a launch (rank, world size), as the trainer will set it up: on a CPU it
+    must be asked with cpu=True, or a torchrun launch on CPUs would read as one process."""
+    from accelerate import PartialState
+
+    return PartialState(cpu=detect_device() == "cpu")
+
+
+def is_main_process() -> bool:
+    """Rank 0 of a torchrun launch, or the only process: the one that writes files and speaks."""
+    return process_state().is_main_process
+
+
+def in_distributed_launch() -> bool:
+    """True inside a data-parallel launch (torchrun), where every rank runs the same command."""
+    return process_state().use_distributed

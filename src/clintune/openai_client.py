@@ -1,22 +1,20 @@
 """The one client for OpenAI-compatible chat endpoints (OpenAI, vLLM, Ollama, `clintune serve`), shared by
-`clintune synth` and the judge.
+`clintune synth` and the judge: the `openai` package's client, with clintune's per-minute budgets in front of it.
 
-It keeps to requests-per-minute and tokens-per-minute budgets, retries 429, 5xx and network failures with
-exponential backoff (honouring Retry-After), and is safe to call from several threads. The API key is sent in the
-Authorization header and appears nowhere else: not in errors, logs or reprs.
+The openai client retries 408, 409, 429, 5xx and dropped connections itself (exponential backoff with jitter,
+honouring Retry-After); what it adds here is keeping to requests-per-minute and tokens-per-minute budgets across
+threads, and one-line errors. The API key is sent in the Authorization header and appears nowhere else: not in
+errors, logs or reprs.
 """
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass
 
-import httpx
-
-RETRYABLE = {408, 409, 425, 429, 500, 502, 503, 504}
+import openai
 
 
 class TeacherError(Exception):
@@ -64,12 +62,14 @@ class RateBudget:
 
 class ChatClient:
     def __init__(self, base_url: str, model: str, api_key: str | None = None, rpm: int | None = None,
-                 tpm: int | None = None, retries: int = 5, timeout: float = 120.0, backoff: float = 1.0):
-        self.url = base_url.rstrip("/") + ("/chat/completions" if base_url.rstrip("/").endswith("/v1")
-                                           else "/v1/chat/completions")
-        self.model, self.retries, self.backoff = model, retries, backoff
-        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self.http = httpx.Client(timeout=timeout, headers=headers)
+                 tpm: int | None = None, retries: int = 5, timeout: float = 120.0):
+        base = base_url.rstrip("/")
+        self.url = base if base.endswith("/v1") else f"{base}/v1"
+        self.model, self.retries = model, retries
+        # An explicit placeholder when there is no key: left empty, the openai client would send OPENAI_API_KEY from
+        # the environment to whatever server this is.
+        self.client = openai.OpenAI(base_url=self.url, api_key=api_key or "no-key", max_retries=retries,
+                                    timeout=timeout)
         self.budget = RateBudget(rpm, tpm)
         self.usage_lock = threading.Lock()
         self.tokens_used = 0
@@ -78,52 +78,42 @@ class ChatClient:
         return f"ChatClient({self.url!r}, model={self.model!r})"
 
     def close(self) -> None:
-        self.http.close()
+        self.client.close()
 
     def chat(self, messages: list[dict], temperature: float = 1.0, max_tokens: int = 1024) -> Reply:
-        body = {"model": self.model, "messages": messages, "temperature": temperature, "max_tokens": max_tokens}
-        for attempt in range(self.retries + 1):
-            self.budget.acquire()
-            try:
-                response = self.http.post(self.url, json=body)
-            except httpx.TransportError as exc:
-                problem, wait = f"{type(exc).__name__}", None
-            else:
-                if response.status_code == 200:
-                    return self._reply(response)
-                problem = f"HTTP {response.status_code}: {_message(response)}"
-                if response.status_code not in RETRYABLE:
-                    raise TeacherError(problem)
-                wait = _retry_after(response)
-            if attempt == self.retries:
-                raise TeacherError(f"{problem} (after {self.retries + 1} attempts)")
-            time.sleep(wait if wait is not None else self.backoff * 2**attempt * (0.5 + random.random()))
-        raise AssertionError("unreachable")
-
-    def _reply(self, response: httpx.Response) -> Reply:
+        self.budget.acquire()
         try:
-            data = response.json()
-            text = data["choices"][0]["message"]["content"] or ""
-        except (ValueError, KeyError, IndexError, TypeError):
+            completion = self.client.chat.completions.create(model=self.model, messages=messages,
+                                                             temperature=temperature, max_tokens=max_tokens)
+        except openai.APIStatusError as exc:
+            attempts = f" (after {self.retries + 1} attempts)" if _retried(exc.status_code) else ""
+            raise TeacherError(f"HTTP {exc.status_code}: {_message(exc)}{attempts}") from None
+        except openai.APIConnectionError as exc:  # refused, reset or timed out, after the client's retries
+            raise TeacherError(f"{type(exc).__name__} (after {self.retries + 1} attempts)") from None
+        except openai.APIError:
             raise TeacherError("the teacher's reply is not an OpenAI chat completion") from None
-        usage = data.get("usage") or {}
-        prompt, completion = int(usage.get("prompt_tokens", 0)), int(usage.get("completion_tokens", 0))
-        self.budget.spent(prompt + completion)
+        try:
+            text = completion.choices[0].message.content or ""
+        except (AttributeError, IndexError, TypeError):
+            raise TeacherError("the teacher's reply is not an OpenAI chat completion") from None
+        usage = completion.usage
+        prompt = int(getattr(usage, "prompt_tokens", 0) or 0)
+        reply_tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        self.budget.spent(prompt + reply_tokens)
         with self.usage_lock:
-            self.tokens_used += prompt + completion
-        return Reply(text, prompt, completion)
+            self.tokens_used += prompt + reply_tokens
+        return Reply(text, prompt, reply_tokens)
 
 
-def _message(response: httpx.Response) -> str:
-    try:
-        return str(response.json()["error"]["message"])[:200]
-    except (ValueError, KeyError, TypeError):
-        return response.text[:200]
+def _retried(status: int) -> bool:
+    """The statuses the openai client retries before giving up."""
+    return status in (408, 409, 429) or status >= 500
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    try:
-        return min(float(value), 60.0) if value else None
-    except ValueError:
-        return None
+def _message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        text = inner.get("message") if isinstance(inner, dict) else inner
+        return str(text)[:200]
+    return str(exc.message)[:200]

@@ -9,21 +9,19 @@ and chrF on sacrebleu's 0-100.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
+from pathlib import Path
 
 import numpy as np
 from sacrebleu.metrics import BLEU, CHRF
 
+from clintune.errors import ClintuneError
 from clintune.evaluate.metrics import Scorer, says_unanswerable, set_f1
+from clintune.evaluate.sacrebleu_stats import CorpusStatistics
 
 MEAN_METRICS = ("rouge1", "rouge2", "rouge_l", "token_f1", "exact_match")
 CORPUS_METRICS = ("bleu", "chrf")
-
-
-def _corpus(metric, predictions: list[str], references: list[str]):
-    """(per-example statistics, score of a sum of statistics) for a sacrebleu metric."""
-    stats = np.array(metric._extract_corpus_statistics(predictions, [references]), dtype=float)
-    return stats, lambda rows: metric._compute_score_from_stats(list(stats[rows].sum(axis=0))).score
 
 
 def _interval(values: np.ndarray) -> list[float]:
@@ -43,10 +41,10 @@ def _block(rows: list[int], per_example: list[dict], corpus: dict, resamples: np
         block[name] = float(values.mean()) if n else None
         if n:
             ci[name] = _interval(values[resamples[:, :n] % n].mean(axis=1))
-    for name, (_, score) in corpus.items():
-        block[name] = float(score(index)) if n else None
+    for name, statistics in corpus.items():
+        block[name] = float(statistics.score(index)) if n else None
         if n:
-            ci[name] = _interval(np.array([score(draw) for draw in draws[: min(len(draws), 200)]]))
+            ci[name] = _interval(np.array([statistics.score(draw) for draw in draws[: min(len(draws), 200)]]))
     lists = [per_example[i]["set_f1"] for i in rows if per_example[i]["set_f1"] is not None]
     block["set_f1"], block["n_list"] = (float(np.mean(lists)) if lists else None), len(lists)
     unanswerable = [per_example[i]["flagged_unanswerable"] for i in rows if per_example[i]["gold_unanswerable"]]
@@ -76,7 +74,8 @@ def score_predictions(predictions: list[str], references: list[str], tasks: list
                       prediction_words=len(prediction.split()), reference_words=len(reference.split()))
         per_example.append(scores)
     bleu = BLEU(tokenize="char" if tokenize.startswith("ko") else "13a")
-    corpus = {"bleu": _corpus(bleu, predictions, references), "chrf": _corpus(CHRF(), predictions, references)}
+    corpus = {"bleu": CorpusStatistics(bleu, predictions, references),
+              "chrf": CorpusStatistics(CHRF(), predictions, references)}
     resamples = np.random.default_rng(seed).integers(0, 2**31 - 1, size=(bootstrap, max(len(predictions), 1)))
     by_task: dict[str, list[int]] = defaultdict(list)
     for i, task in enumerate(tasks or ["all"] * len(predictions)):
@@ -88,8 +87,6 @@ def score_predictions(predictions: list[str], references: list[str], tasks: list
 
 def bertscore_f1(predictions: list[str], references: list[str], encoder: str, layer: int | None = None) -> list[float]:
     """BERTScore F1 per example with a local encoder folder (the optional `bertscore` extra; nothing downloaded)."""
-    from clintune.errors import ClintuneError
-
     try:
         from bert_score import score
     except ImportError:
@@ -100,3 +97,29 @@ def bertscore_f1(predictions: list[str], references: list[str], encoder: str, la
     layers = layer or AutoConfig.from_pretrained(encoder, local_files_only=True).num_hidden_layers
     _, _, f1 = score(predictions, references, model_type=encoder, num_layers=layers, verbose=False)
     return [float(v) for v in f1]
+
+
+def read_predictions(path: Path) -> tuple[list[str], list[str], list[str]]:
+    """(predictions, answers, tasks) from JSONL lines with `prediction`, `answer` and optionally `task`."""
+    if not path.is_file():
+        raise ClintuneError("predictions file not found", where=str(path), fix="give a JSONL file")
+    predictions, answers, tasks = [], [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            prediction, answer = row["prediction"], row["answer"]
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            problem = "not JSON" if isinstance(exc, json.JSONDecodeError) else "no 'prediction' and 'answer'"
+            raise ClintuneError(f"line {number} is {problem}", where=str(path),
+                                fix='each line: {"prediction": ..., "answer": ..., "task": ...}') from None
+        if not isinstance(prediction, str) or not isinstance(answer, str):
+            raise ClintuneError(f"line {number}: prediction and answer must be strings", where=str(path),
+                                fix="write them as JSON strings")
+        predictions.append(prediction)
+        answers.append(answer)
+        tasks.append(str(row.get("task") or "all"))
+    if not predictions:
+        raise ClintuneError("the predictions file is empty", where=str(path), fix="give at least one line")
+    return predictions, answers, tasks

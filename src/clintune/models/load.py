@@ -109,4 +109,7 @@ def load_trained(run: Path | None, model: str | None, adapter: str | None, keep_
         loaded = PeftModel.from_pretrained(base, adapter).eval()
     else:
         loaded = load_for_inference(model, adapter=adapter, trust_remote_code=trust_remote_code)
+    from clintune.devices import detect_device
+
+    loaded.to(detect_device())  # generation runs where training would: the GPU when there is one
     return Trained(loaded, tokenizer, name, template, chat, adapter is not None and keep_adapter, model, adapter)

@@ -114,6 +114,7 @@ def create_app(served: Trained, limits: ServerLimits) -> FastAPI:
         worker.stop()
 
     app = FastAPI(title="clintune", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.served = served
     app.add_middleware(_BodyLimit, limit=limits.max_body)
 
     @app.exception_handler(ApiError)

@@ -10,12 +10,12 @@ A rank's error is one line in run.json; the parent re-raises it as that one line
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from clintune.config import RunConfig
+from clintune.devices import in_distributed_launch
 from clintune.errors import ClintuneError
 from clintune.memory.plan import MemoryCheck
 from clintune.models.fetch import fetch_model
@@ -27,13 +27,45 @@ from clintune.train.run import Say, open_run, run_training
 _TRACEBACK_STARTS = ("Traceback (most recent call last)", "torch.distributed.elastic", "[rank", "E1", "W1")
 
 
-def inside_launch() -> bool:
-    return "LOCAL_RANK" in os.environ
+def train_command(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print,
+                  memory: MemoryCheck | None = None, relaunch_argv: list[str] | None = None) -> Path:
+    """`clintune train`: one process here, or N under torchrun when distributed.nproc (or --nproc) says so.
+
+    Under torchrun each rank re-runs the command line that started this process (`relaunch_argv`, e.g.
+    ["train", "recipe.yaml", "--nproc", "2"]) with the prepared run directory appended as --out, so every flag reaches
+    the ranks exactly as the user gave it."""
+    if config.distributed.nproc == 1 or in_distributed_launch():
+        return run_training(config, out, resume, say, memory)
+    if relaunch_argv is None:
+        raise ClintuneError(f"distributed.nproc={config.distributed.nproc} needs a launcher",
+                            fix="from Python, start the script with torchrun --nproc_per_node N; or run "
+                            "`clintune train RECIPE --nproc N`")
+    if config.model.name in KNOWN_MODELS:
+        fetch_model(config.model.name, say=say)  # once, before N processes would race to fetch it
+    run_dir = open_run(config, out, resume)
+    say(f"launching {config.distributed.nproc} processes with torchrun; run directory {run_dir}")
+    relaunch(config.distributed.nproc, [*_without_nproc(relaunch_argv), f"distributed.nproc={config.distributed.nproc}",
+                                        "--out", str(run_dir)], run_dir)
+    return run_dir
 
 
-def relaunch(nproc: int, child_args: list[str], run_dir: Path) -> None:
+def _without_nproc(argv: list[str]) -> list[str]:
+    """The argv minus `--nproc N`, said again as the override it stands for: torchrun's own parser would take
+    `--nproc` for an abbreviation of its --nproc-per-node and refuse it as ambiguous."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--nproc":
+            skip = True
+        elif not arg.startswith("--nproc="):
+            kept.append(arg)
+    return kept
+
+
+def relaunch(nproc: int, argv: list[str], run_dir: Path) -> None:
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
-               "-m", "clintune", "train", *child_args]
+               "-m", "clintune", *argv]
     log = run_dir / "launcher.log"
     with log.open("w", encoding="utf-8") as kept:
         process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, bufsize=1)
@@ -51,23 +83,3 @@ def relaunch(nproc: int, child_args: list[str], run_dir: Path) -> None:
             raise ClintuneError(error)
         raise ClintuneError(f"a training process failed ({error or f'exit code {code}'})", where=str(log),
                             fix="see the launcher log for each rank's output")
-
-
-def train_command(config: RunConfig, recipe: str, overrides: list[str], out: Path | None = None,
-                  resume: bool = False, say: Say = print, memory: MemoryCheck | None = None) -> Path:
-    """`clintune train`: one process here, or N under torchrun when distributed.nproc (or --nproc) says so."""
-    if config.distributed.nproc == 1 or inside_launch():
-        return run_training(config, out, resume, say, memory)
-    if config.model.name in KNOWN_MODELS:
-        fetch_model(config.model.name, say=say)  # once, before N processes would race to fetch it
-    run_dir = open_run(config, out, resume)
-    child = [str(recipe), *overrides, "--out", str(run_dir)] + (["--resume"] if resume else [])
-    if config.data.allow_phi:
-        child += ["--allow-phi", config.data.allow_phi]
-    if memory and memory.limit is not None:
-        child += ["--max-memory", str(memory.limit)]
-    if memory and memory.force:
-        child.append("--force")
-    say(f"launching {config.distributed.nproc} processes with torchrun; run directory {run_dir}")
-    relaunch(config.distributed.nproc, child, run_dir)
-    return run_dir

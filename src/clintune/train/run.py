@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -25,7 +24,7 @@ from transformers.integrations import TensorBoardCallback
 
 from clintune.config import RunConfig, dump_config, load_config
 from clintune.data.prepare import Prepared, load_for_training, prepare, write_prepared
-from clintune.devices import detect_device, resolve_precision
+from clintune.devices import detect_device, in_distributed_launch, is_main_process, resolve_precision
 from clintune.errors import ClintuneError
 from clintune.memory.estimate import meta_model, model_config_from
 from clintune.memory.plan import MemoryCheck, check_plan
@@ -47,12 +46,124 @@ from clintune.train.trainer import ClintuneTrainer, StepOptions, trainer_config
 Say = Callable[[str], None]
 
 
+def run_training(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print,
+                 memory: MemoryCheck | None = None) -> Path:
+    run_dir = open_run(config, out, resume)
+    main = is_main_process()
+    if not main:  # one voice: the other ranks do the same work in silence
+        import datasets
+
+        datasets.disable_progress_bars()
+        say = _silent
+    if main and not resume:
+        write_text(run_dir / "config.yaml", dump_config(config))
+    if main:
+        set_status(run_dir, "running", command="train")
+    try:
+        summary = _run(config, run_dir, resume, say, memory)
+    except BaseException as exc:
+        if main:
+            reason = exc.one_line() if isinstance(exc, ClintuneError) else type(exc).__name__
+            set_status(run_dir, "failed", error=reason)
+        raise
+    if main:
+        set_status(run_dir, "finished", summary=summary)
+    return run_dir
+
+
+def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say, memory: MemoryCheck | None) -> dict:
+    name = config.model.name
+    if name in KNOWN_MODELS and is_main_process():
+        fetch_model(name, say=say)
+    tokenizer = load_tokenizer(name, trust_remote_code=config.model.trust_remote_code)
+    device = detect_device()
+    precision = resolve_precision(config.train.precision, device)
+    say(f"device {device}, precision {precision}; run directory {run_dir}")
+    prepared = prepare_data(config, tokenizer, run_dir)
+    return train_stages(config, tokenizer, prepared.splits["train"], run_dir, device, precision, resume, say,
+                        memory).summary
+
+
+def prepare_data(config: RunConfig, tokenizer, run_dir: Path) -> Prepared:
+    """The data layer's own preparation (validation, filters, identifier scan, patient split), recorded in the run."""
+    token_length = example_token_length(tokenizer, config.prompt.template, config.prompt.chat)
+    prepared = prepare(load_for_training(config.data), config.data, token_length if config.data.max_tokens else None)
+    if is_main_process():
+        write_prepared(prepared, run_dir / "data")
+    return prepared
+
+
+def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Path, device: str, precision: str,
+                 resume: bool = False, say: Say = print, memory: MemoryCheck | None = None) -> TrainOutcome:
+    """Train every configured stage in order, each resumable from its last committed checkpoint."""
+    datasets = stage_datasets(tokenizer, train_rows, config)
+    # Planned from the config before any weight is loaded, so a run that cannot fit stops at once.
+    base = meta_model(model_config_from(config.model.name, config.model.trust_remote_code))
+    check_plan(base, config, precision, device, memory or MemoryCheck(), say)
+    model = model_for_method(config.model.name, config, precision)
+    trainable, total = count_parameters(model)
+    say(f"{describe(model, config)}: {trainable:,} trainable of {total:,} parameters")
+
+    done = set(read_status(run_dir).get("stages_done", []))
+    steps, history, seconds = {}, [], 0.0
+    for index, stage in enumerate(config.stages):
+        last = index == len(config.stages) - 1
+        out_dir = final_weights_dir(run_dir, config) if last else run_dir / "stages" / stage
+        if stage in done:
+            say(f"stage {stage}: finished earlier in this run, continuing from {out_dir}")
+            if not last:
+                model = _load_stage_weights(model, out_dir, config, precision)
+            continue
+        checkpoints = run_dir / "checkpoints" / stage
+        start_from = None
+        if resume:
+            if is_main_process():
+                for folder in discard_incomplete(checkpoints):
+                    say(f"discarded incomplete checkpoint {folder}")
+            start_from = last_complete_checkpoint(checkpoints)
+            if start_from:
+                say(f"stage {stage}: resuming from {start_from}")
+        trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision)
+        say(f"stage {stage}: loss {trainer.loss_kind}" + _step_notes(config, device))
+        clock = time.perf_counter()
+        try:
+            trainer.train(resume_from_checkpoint=str(start_from) if start_from else None)
+        finally:
+            for callback in trainer.callback_handler.callbacks:
+                if isinstance(callback, RichProgress):
+                    callback.on_train_end(None, trainer.state, None)
+        seconds += time.perf_counter() - clock
+        # accelerate wrapped the forward in autocast for training and never wraps a model twice, so a later stage
+        # trains through this same wrapper (without it, fp32 adapters would meet 16-bit activations); after the last
+        # stage the model is handed back without it.
+        model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=not last)
+        # Saved beside its final name and renamed when complete, so a crash never leaves half-written weights.
+        partial = out_dir.with_name(f".{out_dir.name}.partial")
+        if is_main_process():
+            shutil.rmtree(partial, ignore_errors=True)
+        trainer.save_model(str(partial))  # safetensors, HF/PEFT format; gathers FSDP/ZeRO shards; rank 0 writes
+        steps[stage] = trainer.state.global_step
+        history += [{"stage": stage, **h} for h in trainer.state.log_history]
+        if last:
+            _compare_ranks(model, run_dir)
+        if is_main_process():
+            # The trainer pickles its arguments beside the weights; config.yaml already says all of it, in YAML.
+            (partial / "training_args.bin").unlink(missing_ok=True)
+            partial.rename(out_dir)
+            done.add(stage)
+            set_status(run_dir, "running", stages_done=[s for s in config.stages if s in done])
+    saved = final_weights_dir(run_dir, config)
+    losses = [h["loss"] for h in history if "loss" in h]
+    summary = {"steps": steps, "seconds": round(seconds, 1), "trainable_params": trainable, "total_params": total,
+               "final_loss": round(losses[-1], 4) if losses else None, "precision": precision, "device": device,
+               "weights": saved.name}
+    if is_main_process():
+        _write_outputs(config, run_dir, saved, summary)
+    return TrainOutcome(saved, steps, seconds, history, trainable, total, summary)
+
+
 def _silent(_: str) -> None:
     return None
-
-
-def is_main_process() -> bool:
-    return int(os.environ.get("RANK", "0")) == 0
 
 
 @dataclass
@@ -144,73 +255,6 @@ def _step_notes(config: RunConfig, device: str) -> str:
     return "".join(notes)
 
 
-def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Path, device: str, precision: str,
-                 resume: bool = False, say: Say = print, memory: MemoryCheck | None = None) -> TrainOutcome:
-    """Train every configured stage in order, each resumable from its last committed checkpoint."""
-    datasets = stage_datasets(tokenizer, train_rows, config)
-    # Planned from the config before any weight is loaded, so a run that cannot fit stops at once.
-    base = meta_model(model_config_from(config.model.name, config.model.trust_remote_code))
-    check_plan(base, config, precision, device, memory or MemoryCheck(), say)
-    model = model_for_method(config.model.name, config, precision)
-    trainable, total = count_parameters(model)
-    say(f"{describe(model, config)}: {trainable:,} trainable of {total:,} parameters")
-
-    done = set(read_status(run_dir).get("stages_done", []))
-    steps, history, seconds = {}, [], 0.0
-    for index, stage in enumerate(config.stages):
-        last = index == len(config.stages) - 1
-        out_dir = final_weights_dir(run_dir, config) if last else run_dir / "stages" / stage
-        if stage in done:
-            say(f"stage {stage}: finished earlier in this run, continuing from {out_dir}")
-            if not last:
-                model = _load_stage_weights(model, out_dir, config, precision)
-            continue
-        checkpoints = run_dir / "checkpoints" / stage
-        start_from = None
-        if resume:
-            if is_main_process():
-                for folder in discard_incomplete(checkpoints):
-                    say(f"discarded incomplete checkpoint {folder}")
-            start_from = last_complete_checkpoint(checkpoints)
-            if start_from:
-                say(f"stage {stage}: resuming from {start_from}")
-        trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision)
-        say(f"stage {stage}: loss {trainer.loss_kind}" + _step_notes(config, device))
-        clock = time.perf_counter()
-        try:
-            trainer.train(resume_from_checkpoint=str(start_from) if start_from else None)
-        finally:
-            for callback in trainer.callback_handler.callbacks:
-                if isinstance(callback, RichProgress):
-                    callback.on_train_end(None, trainer.state, None)
-        seconds += time.perf_counter() - clock
-        # accelerate wrapped the forward in autocast for training; hand the model back without that wrapper.
-        model = trainer.accelerator.unwrap_model(trainer.model, keep_fp32_wrapper=False)
-        # Saved beside its final name and renamed when complete, so a crash never leaves half-written weights.
-        partial = out_dir.with_name(f".{out_dir.name}.partial")
-        if is_main_process():
-            shutil.rmtree(partial, ignore_errors=True)
-        trainer.save_model(str(partial))  # safetensors, HF/PEFT format; gathers FSDP/ZeRO shards; rank 0 writes
-        steps[stage] = trainer.state.global_step
-        history += [{"stage": stage, **h} for h in trainer.state.log_history]
-        if last:
-            _compare_ranks(model, run_dir)
-        if is_main_process():
-            # The trainer pickles its arguments beside the weights; config.yaml already says all of it, in YAML.
-            (partial / "training_args.bin").unlink(missing_ok=True)
-            partial.rename(out_dir)
-            done.add(stage)
-            set_status(run_dir, "running", stages_done=[s for s in config.stages if s in done])
-    saved = final_weights_dir(run_dir, config)
-    losses = [h["loss"] for h in history if "loss" in h]
-    summary = {"steps": steps, "seconds": round(seconds, 1), "trainable_params": trainable, "total_params": total,
-               "final_loss": round(losses[-1], 4) if losses else None, "precision": precision, "device": device,
-               "weights": saved.name}
-    if is_main_process():
-        _write_outputs(config, run_dir, saved, summary)
-    return TrainOutcome(saved, steps, seconds, history, trainable, total, summary)
-
-
 def _write_outputs(config: RunConfig, run_dir: Path, saved: Path, summary: dict) -> None:
     plot_stage_losses(run_dir / "metrics.jsonl", run_dir / "loss.png")
     data_card_path = run_dir / "data" / "data_card.json"
@@ -224,7 +268,7 @@ def _write_outputs(config: RunConfig, run_dir: Path, saved: Path, summary: dict)
 def open_run(config: RunConfig, out: Path | None, resume: bool) -> Path:
     """A new run directory, or with `resume` the run to continue (`out`, else the newest run of this name)."""
     if not resume:
-        if "LOCAL_RANK" in os.environ:
+        if in_distributed_launch():
             return Path(out)  # under torchrun the launcher made it; rank 0 fills it
         return new_run_dir(config.name, out)
     if out is None:
@@ -256,50 +300,3 @@ def _first_difference(a: dict, b: dict, prefix: str = "") -> str:
         elif a[key] != b.get(key):
             return f"{prefix}{key}"
     return ""
-
-
-def prepare_data(config: RunConfig, tokenizer, run_dir: Path) -> Prepared:
-    """The data layer's own preparation (validation, filters, identifier scan, patient split), recorded in the run."""
-    token_length = example_token_length(tokenizer, config.prompt.template, config.prompt.chat)
-    prepared = prepare(load_for_training(config.data), config.data, token_length if config.data.max_tokens else None)
-    if is_main_process():
-        write_prepared(prepared, run_dir / "data")
-    return prepared
-
-
-def run_training(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print,
-                 memory: MemoryCheck | None = None) -> Path:
-    run_dir = open_run(config, out, resume)
-    main = is_main_process()
-    if not main:  # one voice: the other ranks do the same work in silence
-        import datasets
-
-        datasets.disable_progress_bars()
-        say = _silent
-    if main and not resume:
-        write_text(run_dir / "config.yaml", dump_config(config))
-    if main:
-        set_status(run_dir, "running", command="train")
-    try:
-        summary = _run(config, run_dir, resume, say, memory)
-    except BaseException as exc:
-        if main:
-            reason = exc.one_line() if isinstance(exc, ClintuneError) else type(exc).__name__
-            set_status(run_dir, "failed", error=reason)
-        raise
-    if main:
-        set_status(run_dir, "finished", summary=summary)
-    return run_dir
-
-
-def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say, memory: MemoryCheck | None) -> dict:
-    name = config.model.name
-    if name in KNOWN_MODELS and is_main_process():
-        fetch_model(name, say=say)
-    tokenizer = load_tokenizer(name, trust_remote_code=config.model.trust_remote_code)
-    device = detect_device()
-    precision = resolve_precision(config.train.precision, device)
-    say(f"device {device}, precision {precision}; run directory {run_dir}")
-    prepared = prepare_data(config, tokenizer, run_dir)
-    return train_stages(config, tokenizer, prepared.splits["train"], run_dir, device, precision, resume, say,
-                        memory).summary

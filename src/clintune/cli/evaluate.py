@@ -1,4 +1,4 @@
-"""`clintune score` (and the evaluation commands): thin wrappers over clintune.evaluate (parse, call, print)."""
+"""`clintune eval`, `score`, `report` and `prompt ...`: thin commands over clintune.api (parse, call, print)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clintune import api
 from clintune.errors import ClintuneError
 
 # Wide tables stay whole when piped or logged (rich would squeeze them to 80 columns).
@@ -19,32 +20,6 @@ out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 COLUMNS = (("ROUGE-1", "rouge1", 3), ("ROUGE-2", "rouge2", 3), ("ROUGE-L", "rouge_l", 3), ("BLEU", "bleu", 1),
            ("chrF", "chrf", 1), ("F1", "token_f1", 3), ("EM", "exact_match", 3), ("set F1", "set_f1", 3),
            ("unans. acc", "unanswerable_accuracy", 3))
-
-
-def read_predictions(path: Path) -> tuple[list[str], list[str], list[str]]:
-    """(predictions, answers, tasks) from JSONL lines with `prediction`, `answer` and optionally `task`."""
-    if not path.is_file():
-        raise ClintuneError("predictions file not found", where=str(path), fix="give a JSONL file")
-    predictions, answers, tasks = [], [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            prediction, answer = row["prediction"], row["answer"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            problem = "not JSON" if isinstance(exc, json.JSONDecodeError) else "no 'prediction' and 'answer'"
-            raise ClintuneError(f"line {number} is {problem}", where=str(path),
-                                fix='each line: {"prediction": ..., "answer": ..., "task": ...}') from None
-        if not isinstance(prediction, str) or not isinstance(answer, str):
-            raise ClintuneError(f"line {number}: prediction and answer must be strings", where=str(path),
-                                fix="write them as JSON strings")
-        predictions.append(prediction)
-        answers.append(answer)
-        tasks.append(str(row.get("task") or "all"))
-    if not predictions:
-        raise ClintuneError("the predictions file is empty", where=str(path), fix="give at least one line")
-    return predictions, answers, tasks
 
 
 def scores_table(result: dict | None = None, rows: list[tuple[str, dict]] | None = None, first: str = "scope",
@@ -70,16 +45,7 @@ def score(
                                                   "folder (needs the optional bert-score package).")] = None,
 ):
     """Score predictions made elsewhere (GPT-4, another tool) with the metrics of `clintune eval`."""
-    from clintune.evaluate.scores import bertscore_f1, score_predictions
-
-    preds, answers, tasks = read_predictions(predictions)
-    bert = bertscore_f1(preds, answers, bertscore) if bertscore else None
-    result = score_predictions(preds, answers, tasks, tokenize=tokenize, bootstrap=max(bootstrap, 1))
-    if bert is not None:
-        result["overall"]["bertscore_f1"] = sum(bert) / len(bert)
-        for task, block in result["per_task"].items():
-            values = [b for b, t in zip(bert, tasks, strict=True) if t == task]
-            block["bertscore_f1"] = sum(values) / len(values)
+    result = api.score_file(predictions, tokenize, bootstrap, bertscore)
     if as_json:
         out.print(json.dumps({k: result[k] for k in ("overall", "per_task", "bootstrap", "tokenize")}),
                   highlight=False)
@@ -131,42 +97,13 @@ def evaluate(
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics as JSON.")] = False,
 ):
     """Evaluate a model on held-out questions: reference metrics per task, base and tuned side by side."""
-    from clintune.evaluate.generate import Decoding
-    from clintune.evaluate.metrics import rouge_tokenizer
-    from clintune.evaluate.run_eval import eval_rows
-    from clintune.evaluate.run_eval import evaluate as run_evaluation
-    from clintune.models.load import load_trained
-
-    rouge_tokenizer(tokenize)  # a bad name fails before any model loads
-    if compare_base and run is None and adapter is None:
-        raise ClintuneError("--compare-base needs an adapter to switch off",
-                            fix="evaluate a LoRA run (--run) or give --adapter")
-    data = data or (run / "data" if run else None)
-    if data is None:
-        raise ClintuneError("no evaluation data", fix="give --data PATH (or --run, whose data/ is used)")
-    rows = eval_rows(data, split, limit)
-    from clintune.prompts.techniques import Technique
-
-    chosen = Technique(technique, k)
-    train_rows = _train_rows(chosen, train_data, data)
-    out_dir = out_dir or (run / "eval" if run else None)
-    if out_dir is None:
-        from clintune.runs import new_run_dir
-
-        out_dir = new_run_dir("eval", None)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    decoding = Decoding(max_new_tokens, num_beams, sample, temperature, top_p, tuple(stop or ()))
-    judge = _judge(judge_url, judge_model, judge_key_env, out_dir, judge_max_tokens)
-    trained = load_trained(run, model, adapter, keep_adapter=compare_base)
-    if template is not None:
-        from clintune.prompts.templates import check_template_length
-
-        check_template_length(trained.tokenizer, template)
-        trained.template = template
-    if chat is not None or trained.template == "chat":
-        trained.chat = True if trained.template == "chat" else chat
-    metrics = run_evaluation(trained, rows, out_dir, decoding, batch_size, compare_base, tokenize, judge, chosen,
-                             train_rows)
+    if (judge_url is None) != (judge_model is None):
+        raise ClintuneError("--judge and --judge-model go together", fix="give both, or neither")
+    judge = api.JudgeSettings(judge_url, judge_model, judge_key_env, judge_max_tokens) if judge_url else None
+    decoding = api.Decoding(max_new_tokens, num_beams, sample, temperature, top_p, tuple(stop or ()))
+    metrics = api.evaluate(run, model, adapter, data, split, compare_base, template, chat, technique, k, train_data,
+                           decoding, batch_size, limit, tokenize, out_dir, judge)
+    out_dir = metrics.pop("out")
     if as_json:
         out.print(json.dumps(metrics), highlight=False)
         return
@@ -190,35 +127,6 @@ def evaluate(
     out.print(f"predictions and metrics in {out_dir}", highlight=False)
 
 
-def _train_rows(technique, train_data: Path | None, data: Path) -> list[dict]:
-    if technique.name not in ("few-shot", "retrieved-few-shot"):
-        return []
-    from clintune.evaluate.run_eval import eval_rows
-
-    source = train_data or (data if data.is_dir() else None)
-    if source is None:
-        raise ClintuneError(f"--technique {technique.name} needs training examples",
-                            fix="give --train-data PATH, or evaluate a prepared folder (a run's data/)")
-    return eval_rows(source, "train")
-
-
-def _judge(url: str | None, model: str | None, key_env: str | None, out_dir: Path, max_tokens: int):
-    if url is None and model is None:
-        return None
-    if not (url and model):
-        raise ClintuneError("--judge and --judge-model go together", fix="give both, or neither")
-    import os
-
-    from clintune.evaluate.judge import Judge
-    from clintune.openai_client import ChatClient
-
-    key = os.environ.get(key_env) if key_env else None
-    if key_env and not key:
-        raise ClintuneError(f"--judge-key-env {key_env}: that environment variable is empty or unset",
-                            fix=f"export {key_env}=<the judge's key>")
-    return Judge(ChatClient(url, model, key), cache_path=out_dir / "judge.cache.jsonl", max_tokens=max_tokens)
-
-
 prompt_app = typer.Typer(help="Prompt templates: see exactly what a model is sent.", no_args_is_help=True)
 
 
@@ -235,32 +143,17 @@ def prompt_render(
     question: Annotated[str | None, typer.Option("--question", help="With --note: the question.")] = None,
 ):
     """Print the exact text sent to the model, special tokens and all, with its token counts."""
-    from clintune.models.load import load_tokenizer
-    from clintune.prompts.templates import check_template_length, encode_prompt, render_prompt
-
-    if data is not None:
-        from clintune.data.load import open_dataset
-
-        rows = open_dataset(data)
-        if index >= len(rows):
-            raise ClintuneError(f"--index {index} but the data has {len(rows)} rows", fix="choose a smaller index")
-        text_note, text_question = rows[index]["note"], rows[index]["question"]
-    elif note is not None and question is not None:
+    text_note = None
+    if note is not None:
         try:
             text_note = note.read_text(encoding="utf-8").strip()
         except (OSError, UnicodeDecodeError):
             raise ClintuneError(f"cannot read the note '{note}'", fix="give a UTF-8 text file") from None
-        text_question = question
-    else:
-        raise ClintuneError("nothing to render", fix="give --data PATH [--index N], or --note FILE --question TEXT")
-    tokenizer = load_tokenizer(model)
-    own = check_template_length(tokenizer, template)
-    chat = chat or template == "chat"
-    prompt = render_prompt(tokenizer, text_note, text_question, template, chat)
-    out.print(prompt, markup=False, highlight=False, end="")
+    rendered = api.render_prompt(model, template, chat, text_note, question, data, index)
+    out.print(rendered.text, markup=False, highlight=False, end="")
     err = Console(stderr=True, soft_wrap=True)
-    err.print(f"\n[{len(encode_prompt(tokenizer, prompt, chat))} tokens; the template's own text {own}]",
-              markup=False, highlight=False)
+    err.print(f"\n[{rendered.tokens} tokens; the template's own text {rendered.template_tokens}]", markup=False,
+              highlight=False)
 
 
 @prompt_app.command("compare")
@@ -283,30 +176,14 @@ def prompt_compare(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ):
     """Run several prompt techniques on the same model and data; print metrics per technique and per task."""
-    from clintune.evaluate.generate import Decoding
-    from clintune.evaluate.run_eval import compare_techniques, eval_rows
-    from clintune.models.load import load_trained
-    from clintune.prompts.techniques import Technique
-    from clintune.runs import new_run_dir
-
-    chosen = [Technique(name.strip(), k) for name in techniques.split(",") if name.strip()]
-    data = data or (run / "data" if run else None)
-    if data is None:
-        raise ClintuneError("no evaluation data", fix="give --data PATH (or --run, whose data/ is used)")
-    rows = eval_rows(data, split, limit)
-    needs_train = [t for t in chosen if t.name in ("few-shot", "retrieved-few-shot")]
-    train_rows = _train_rows(needs_train[0], train_data, data) if needs_train else []
-    out_dir = new_run_dir("prompt-compare", out_dir)
-    trained = load_trained(run, model, adapter)
-    if template:
-        trained.template = template
-        trained.chat = trained.chat or template == "chat"
-    results = compare_techniques(trained, rows, chosen, out_dir, Decoding(max_new_tokens), batch_size, train_rows)
+    chosen = tuple(name.strip() for name in techniques.split(",") if name.strip())
+    results, facts = api.compare_prompts(run, model, adapter, data, split, chosen, k, train_data, template,
+                                         api.Decoding(max_new_tokens), batch_size, limit, out_dir)
     if as_json:
         out.print(json.dumps(results), highlight=False)
         return
     out.print(scores_table(rows=[(name, block["overall"]) for name, block in results.items()], first="technique",
-                           title=f"{trained.name}, {len(rows)} examples, template {trained.template}"))
+                           title=f"{facts['model']}, {facts['n']} examples, template {facts['template']}"))
     tasks = sorted({t for block in results.values() for t in block["per_task"]})
     by_task = Table(box=None, pad_edge=False, title="ROUGE-L per task")
     for name in ("task", *results):
@@ -315,13 +192,11 @@ def prompt_compare(
         by_task.add_row(task, *[f"{b['per_task'][task]['rouge_l']:.3f}" if task in b["per_task"] else "-"
                                 for b in results.values()])
     out.print(by_task)
-    out.print(f"predictions per technique in {out_dir}", highlight=False)
+    out.print(f"predictions per technique in {facts['out']}", highlight=False)
 
 
 def report(run_dir: Annotated[Path, typer.Argument(help="A run directory (after training, or the demo).")]):
     """Write RUN_DIR/report.html (one file, charts embedded) and report.md: data card, loss, memory plan, metrics
     base vs tuned with intervals, judge scores, and the examples the tuning helped and hurt most."""
-    from clintune.evaluate.report import build_report
-
-    markdown, page = build_report(run_dir)
+    markdown, page = api.report(run_dir)
     out.print(f"report: {page} (and {markdown.name})", highlight=False)

@@ -1,4 +1,4 @@
-"""`clintune memory`: the memory plan of a training step, before any training (parse, call the library, print)."""
+"""`clintune memory`: the memory plan of a training step, before any training (a thin command over api.plan_memory)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from clintune import api
+
 out = Console(soft_wrap=True)
+GIB = 2**30
 
 
 def memory(
@@ -54,51 +57,21 @@ def memory(
                                                         "memory (CUDA).")] = False,
 ):
     """What a training step needs in memory, from the model's config alone (nothing is downloaded or allocated)."""
-    from clintune.errors import ClintuneError
-    from clintune.memory.report import gpu_target, headline, memory_config, plan_table, plot_methods
-
-    if device not in ("cuda", "cpu"):
-        raise ClintuneError(f"unknown --device '{device}'", fix="use cuda or cpu")
-    target = gpu_target(gpu, gpu_memory, device)
-    config, precision = memory_config(model, method, lora_r, lora_targets, seq_len, batch_size, checkpointing,
-                                      optimizer, dtype, quant, double_quant, target, weights_dtype, loss,
-                                      optimizer_in_backward, activation_offloading)
-    # Only now the heavy imports: a mistyped option is answered at once.
-    from clintune.memory.estimate import meta_model, model_config_from
-    from clintune.memory.plan import GIB, plan_memory, suggest, suggestion_lines
-    base = meta_model(model_config_from(model, config.model.trust_remote_code))
-    plan = plan_memory(base, config, precision, target.device, target.capacity, generate)
-    if target.capacity is not None and not plan.fits:
-        plan.suggestions = suggest(base, config, precision, target.device, target.capacity)
-    measured = None
-    if measure:
-        from clintune.train.measured_step import measure_training
-
-        measured = measure_training(model, config, batch_size, seq_len)
-    if plot is not None:
-        plans = {}
-        for name in ("full", "lora", "qlora"):
-            other = config.model_copy(update={"train": config.train.model_copy(update={"method": name})})
-            plans[name] = plan_memory(base, other, precision, target.device, target.capacity, generate)
-        train = config.train
-        title = (f"batch {train.batch_size} x {train.max_length} tokens; {precision} compute; {train.optimizer}; "
-                 f"checkpointing {'on' if train.gradient_checkpointing else 'off'}")
-        path = Path(model)
-        label = (path.parent.name if path.name == "config.json" else path.stem) if model.endswith(".json") \
-            else path.name
-        plot_methods(plans, plot, f"{label} ({plan.params_total / 1e9:.2f}B parameters): {title}", target)
-
+    report = api.plan_memory(model, method, lora_r, lora_targets, seq_len, batch_size, checkpointing, optimizer,
+                             dtype, quant, double_quant, gpu, gpu_memory, generate, plot, measure, device,
+                             weights_dtype, loss, optimizer_in_backward, activation_offloading)
+    plan, measured, target = report.plan, report.measured, report.target
     if as_json:
         result = plan.contract()
         if measured is not None:
             result["measured"] = measured
         out.print(json.dumps(result), highlight=False)
         return
-    out.print(escape(headline(config, precision, plan)), highlight=False)
+    out.print(escape(report.headline()), highlight=False)
     table = Table(box=None, pad_edge=False)
     for column in ("component", "bytes", "GiB", *(("measured bytes", "error") if measured else ())):
         table.add_column(column, justify="left" if column == "component" else "right")
-    for row in plan_table(plan, measured["bytes"] if measured else None):
+    for row in report.table():
         table.add_row(*row)
     out.print(table)
     offloaded = (f" ({plan.activations_offloaded / GIB:.3f} GiB more saved in CPU memory)"
@@ -116,7 +89,7 @@ def memory(
         verdict = "fits" if plan.fits else "does NOT fit"
         out.print(f"verdict: {verdict} on {target.label}: {plan.bytes['total'] / GIB:.2f} GiB needed",
                   highlight=False)
-        for line in suggestion_lines(plan.suggestions):
+        for line in report.suggestion_lines():
             out.print(escape(line), highlight=False)
     if plot is not None:
         out.print(f"chart: {plot}", highlight=False)

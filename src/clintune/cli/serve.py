@@ -1,10 +1,8 @@
-"""`clintune serve` and `clintune chat`: thin wrappers over clintune.serve (parse, call the library, print)."""
+"""`clintune serve`, `chat` and `synth`: thin commands over clintune.api (parse, call, print)."""
 
 from __future__ import annotations
 
-import ipaddress
 import os
-import signal
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -12,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from clintune import api
 from clintune.errors import ClintuneError
 
 err = Console(stderr=True, soft_wrap=True)
@@ -19,13 +18,6 @@ err = Console(stderr=True, soft_wrap=True)
 RunOpt = Annotated[Path | None, typer.Option("--run", help="A training run directory: serves what it trained.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Or a model short name, folder or hub id.")]
 AdapterOpt = Annotated[str | None, typer.Option("--adapter", help="With --model: a LoRA adapter folder.")]
-
-
-def _loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
 
 
 def serve(
@@ -46,32 +38,8 @@ def serve(
     = 1 << 20,
 ):
     """Serve a model over the OpenAI API: /v1/chat/completions (streaming too), /v1/completions, /v1/models."""
-    api_key = None
-    if api_key_env:
-        api_key = os.environ.get(api_key_env)
-        if not api_key:
-            raise ClintuneError(f"--api-key-env {api_key_env}: that environment variable is empty or unset",
-                                fix=f"export {api_key_env}=<a secret> before starting the server")
-    if not _loopback(host) and api_key is None:
-        err.print(f"warning: serving on {host} without an API key: anyone who can reach it can use the model",
-                  highlight=False)
-    import uvicorn
-
-    from clintune.serve.app import ServerLimits, create_app
-    from clintune.serve.engine import open_served
-
-    served = open_served(run, model, adapter)
-    app = create_app(served, ServerLimits(max_tokens, max_queue, max_body, api_key))
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
-                                           timeout_graceful_shutdown=5))
-    err.print(f"serving {served.name} at http://{host}:{port}/v1 "
-              f"({'API key required' if api_key else 'no API key'}); Ctrl-C stops", highlight=False)
-    # uvicorn shuts down gracefully on SIGINT/SIGTERM and then re-raises the signal through the handlers it found;
-    # these ones let a server that stopped as asked exit 0 instead of dying "killed by SIGTERM".
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: None)
-    server.run()
-    err.print("stopped", highlight=False)
+    api.serve(run, model, adapter, host, port, api_key_env, max_tokens, max_queue, max_body,
+              say=lambda line: err.print(line, highlight=False))
 
 
 def chat(
@@ -84,11 +52,7 @@ def chat(
 ):
     """Ask questions about a note; answers stream with the prompt template training used. /base and /tuned switch
     the adapter off and on, /note FILE loads another note, /quit ends. Reads stdin, so it can be scripted."""
-    from clintune.serve.chat import ChatSession
-
-    session = ChatSession.open(run, model, adapter, max_tokens)
-    if note is not None:
-        session.load_note(note)
+    session = api.chat(run, model, adapter, note, max_tokens)
     interactive = sys.stdin.isatty()
     err.print(session.greeting(), highlight=False)
     while True:
@@ -126,35 +90,17 @@ def synth(
     """Make Asclepius-style training data from case reports with a teacher model; safe to interrupt and rerun."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from clintune.openai_client import ChatClient
-    from clintune.runs import write_json
-    from clintune.synth.synthesize import Synthesizer, SynthSettings, load_case_reports
-
     api_key = os.environ.get(api_key_env) if api_key_env else None
     if api_key_env and not api_key:
         raise ClintuneError(f"--api-key-env {api_key_env}: that environment variable is empty or unset",
                             fix=f"export {api_key_env}=<the teacher's key>")
-    sources = load_case_reports(source, text_column)
-    if not sources:
-        raise ClintuneError("the source holds no case report text", where=source,
-                            fix="point --text-column at the column with the case reports")
-    wanted = n or len(sources)
-    client = ChatClient(teacher, teacher_model, api_key, rpm, tpm)
-    synthesizer = Synthesizer(client, out, SynthSettings(wanted, concurrency, seed, temperature, max_tokens))
     columns = (TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[tokens]:,} tokens"),
                TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as progress:
-        task = progress.add_task("synth", total=wanted, completed=synthesizer.accepted, tokens=0)
-        result = synthesizer.run(sources, on_row=lambda: progress.update(
-            task, completed=synthesizer.accepted, tokens=client.tokens_used))
-    client.close()
-    summary = {"out": str(out), "rows": result.rows, "wanted": wanted, "added": result.written,
-               "filtered": result.filtered, "failed": result.failed, "tokens": result.tokens, "teacher": teacher,
-               "teacher_model": teacher_model, "source": source, "seed": seed, "temperature": temperature}
-    write_json(out.with_name(out.stem + ".synth.json"), summary)
-    err.print(f"{result.rows} of {wanted} rows in {out} (+{result.written} now; {result.filtered} filtered, "
-              f"{result.failed} failed: see {synthesizer.errors_path.name}); {result.tokens:,} teacher tokens",
-              highlight=False)
-    if result.rows < wanted:
-        raise ClintuneError(f"only {result.rows} of {wanted} rows: the source ran out of usable case reports",
-                            where=str(synthesizer.errors_path), fix="add case reports, or rerun to retry failures")
+        bar = progress.add_task("synth", total=n, tokens=0)
+        summary = api.synthesize(teacher, teacher_model, source, out, text_column, n, rpm, tpm, concurrency,
+                                 api_key, temperature, max_tokens, seed, on_progress=lambda done, wanted, tokens:
+                                 progress.update(bar, completed=done, total=wanted, tokens=tokens))
+    err.print(f"{summary['rows']} of {summary['wanted']} rows in {out} (+{summary['added']} now; "
+              f"{summary['filtered']} filtered, {summary['failed']} failed: see {Path(summary['errors']).name}); "
+              f"{summary['tokens']:,} teacher tokens", highlight=False)

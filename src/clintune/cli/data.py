@@ -1,4 +1,4 @@
-"""`clintune data ...`: thin wrappers (parse, call the library, print) over clintune.data and clintune.prompts."""
+"""`clintune data ...`: thin commands over clintune.api.data (parse, call, print)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import track
 from rich.table import Table
 
+from clintune import api
 from clintune.errors import USER_ERROR_EXIT_CODE
 
 data_app = typer.Typer(help="Load, check, describe, prepare, generate and scan clinical QA data.",
@@ -39,12 +39,6 @@ def _warn(lines: list[str]) -> None:
         err.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
 
 
-def _tokenizer(name: str | None):
-    from clintune.models.load import load_tokenizer
-
-    return load_tokenizer(name) if name else None
-
-
 @data_app.command("validate")
 def validate_cmd(path: PathArg, columns: ColumnsOpt = None,
                  notes_only: Annotated[bool, typer.Option("--notes-only", help="Only a note column is needed.")]
@@ -53,10 +47,7 @@ def validate_cmd(path: PathArg, columns: ColumnsOpt = None,
                                                              "an error.")] = 16_000,
                  as_json: JsonOpt = False):
     """Check data before training; exit 0 when usable, 2 with one line per kind of problem."""
-    from clintune.data.load import load_data
-    from clintune.data.validate import validate
-
-    report = validate(load_data(path, columns, notes_only or None), max_note_chars)
+    report = api.validate(path, columns, notes_only or None, max_note_chars)
     if as_json:
         _print_json(report.as_json())
     else:
@@ -77,20 +68,11 @@ def stats_cmd(path: PathArg, columns: ColumnsOpt = None, tokenizer: TokenizerOpt
               plot: Annotated[Path | None, typer.Option("--plot", help="Write length histograms to this PNG.")] = None,
               as_json: JsonOpt = False):
     """Rows, patients, task mix, and lengths in characters (and tokens, with --tokenizer)."""
-    from clintune.data.load import load_data
-    from clintune.data.stats import data_stats, plot_lengths
-    from clintune.prompts.preview import example_token_length
-
-    loaded = load_data(path, columns)
-    tok = _tokenizer(tokenizer)
-    example = example_token_length(tok, template, chat) if tok is not None and not loaded.notes_only else None
-    summary, lengths = data_stats(loaded, tok, example)
-    if plot:
-        plot_lengths(lengths, plot)
+    summary, warnings = api.stats(path, columns, tokenizer, template, chat, plot)
     if as_json:
         _print_json(summary)
         return
-    _warn(loaded.warnings)
+    _warn(warnings)
     out.print(f"{summary['rows']:,} rows, {summary['patients']:,} patients in {escape(path)}", highlight=False)
     if summary["tasks"]:
         table = Table(title="task mix")
@@ -128,22 +110,11 @@ def prepare_cmd(path: PathArg,
                 allow_phi: Annotated[str | None, typer.Option("--allow-phi", help="Proceed despite identifier "
                                                               "findings; the reason is recorded.")] = None):
     """Filter, sample and split by patient; write train/validation/test JSONL and data_card.json."""
-    from clintune.config import data_section
-    from clintune.data.load import load_data
-    from clintune.data.prepare import prepare, write_prepared
-    from clintune.prompts.preview import example_token_length
-    from clintune.runs import new_run_dir
-
-    options = data_section(path=path, columns=columns, max_note_chars=max_note_chars, max_tokens=max_tokens,
-                           sample=sample, test_size=test_size, val_size=val_size, seed=seed, allow_phi=allow_phi)
-    loaded = load_data(path, columns)
-    tok = _tokenizer(tokenizer)
-    length = example_token_length(tok, template, chat) if tok is not None else None
-    label = f" ({tokenizer}, {template} template)" if tok is not None else ""
-    prepared = prepare(loaded, options, length, label)
-    folder = new_run_dir("data", out_dir)
-    _warn(loaded.warnings)
-    for path_written in write_prepared(prepared, folder):
+    prepared = api.prepare(path, out_dir, columns, tokenizer, template, chat, max_note_chars=max_note_chars,
+                           max_tokens=max_tokens, sample=sample, test_size=test_size, val_size=val_size, seed=seed,
+                           allow_phi=allow_phi)
+    _warn(prepared.warnings)
+    for path_written in prepared.written:
         out.print(f"wrote {path_written}", highlight=False)
     for step in prepared.card["counts"]:
         out.print(f"  {step['step']}: {step['rows']:,} rows", highlight=False)
@@ -160,17 +131,7 @@ def generate_cmd(n: Annotated[int, typer.Option("--n", min=1, help="Rows to writ
                                                           "given invented identifiers (truth in FILE.identifiers.json"
                                                           ").")] = 0.0):
     """Synthetic discharge summaries with gold answers for the 8 Asclepius tasks (deterministic per seed)."""
-    from clintune.data.generate import iter_rows
-    from clintune.data.plant import plant_identifiers
-    from clintune.data.save import save_rows
-    from clintune.runs import write_json
-
-    rows = list(track(iter_rows(n, seed, notes_only=notes_only), total=n, description="generating",
-                      console=err, disable=n < 5000))
-    if plant_phi:
-        rows, truth = plant_identifiers(rows, plant_phi, seed)
-        write_json(out_file.with_name(out_file.name + ".identifiers.json"), {"identifiers": truth})
-    save_rows(rows, out_file)
+    api.generate(n, out_file, seed, notes_only, plant_phi, progress=True)
     out.print(f"wrote {n:,} {'notes' if notes_only else 'rows'} to {out_file}", highlight=False)
 
 
@@ -178,16 +139,8 @@ def generate_cmd(n: Annotated[int, typer.Option("--n", min=1, help="Rows to writ
 def scan_phi_cmd(path: PathArg, columns: ColumnsOpt = None, as_json: JsonOpt = False,
                  show: Annotated[int, typer.Option(help="Findings to list (all are counted).")] = 50):
     """Scan for patient identifiers (HIPAA Safe Harbor classes); exit 0 when clean, 2 on findings."""
-    from clintune.data.load import load_data
-    from clintune.data.phi import masked_snippet, scan_rows, summarize_findings
-
-    loaded = load_data(path, columns)
-    dataset = loaded.dataset
-    text_columns = [c for c in ("note", "question", "answer") if c in dataset.column_names]
-    rows = track(dataset.select_columns(text_columns), total=len(dataset), description="scanning", console=err,
-                 disable=len(dataset) < 2000 or as_json)
-    findings = list(scan_rows(rows, text_columns))
-    summary = summarize_findings(findings)
+    scan = api.scan_phi(path, columns, progress=not as_json)
+    findings, summary, dataset = scan.findings, scan.summary, scan.dataset
     if as_json:
         _print_json({"findings": [f.as_json() for f in findings], "summary": summary})
     else:
@@ -196,7 +149,7 @@ def scan_phi_cmd(path: PathArg, columns: ColumnsOpt = None, as_json: JsonOpt = F
             table.add_column(column)
         for finding in findings[:show]:
             text = dataset[finding.row][finding.column]
-            table.add_row(str(finding.row), finding.column, finding.cls, escape(masked_snippet(text, finding)))
+            table.add_row(str(finding.row), finding.column, finding.cls, escape(api.masked_snippet(text, finding)))
         if findings:
             out.print(table)
         more = f" (first {show} listed)" if len(findings) > show else ""
@@ -215,11 +168,7 @@ def preview_cmd(path: PathArg, tokenizer: Annotated[str, typer.Option("--tokeniz
                 max_length: Annotated[int, typer.Option(help="Training max length, to check truncation.")] = 512,
                 as_json: JsonOpt = False):
     """Show exactly what training sees: trained tokens in green, masked ones grey, the EOS marked."""
-    from clintune.data.load import load_data
-    from clintune.prompts.preview import preview_examples
-
-    loaded = load_data(path, columns)
-    previews = preview_examples(loaded.dataset, _tokenizer(tokenizer), template, chat, max_length, n)
+    previews = api.preview(path, tokenizer, template, chat, columns, n, max_length)
     if as_json:
         _print_json([p.as_json() for p in previews])
         return

@@ -1,0 +1,207 @@
+"""Data from Python: load, validate, describe, scan, preview, prepare, generate and synthesise.
+
+Each function is what the `clintune data ...` (and `clintune synth`) command of the same name does, minus the printing:
+it returns the result, and raises ClintuneError (one line: what, where, how to fix) on bad input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from clintune.config import data_section
+from clintune.errors import ClintuneError
+
+
+def load(path: str | Path, columns: str | dict | None = None, notes_only: bool | None = None):
+    """Any supported file or folder, mapped to the canonical schema: a `LoadedData` (dataset, warnings, ...)."""
+    from clintune.data.load import load_data
+
+    return load_data(path, columns, notes_only)
+
+
+def validate(path: str | Path, columns: str | dict | None = None, notes_only: bool | None = None,
+             max_note_chars: int = 16_000):
+    """Is the data usable for training? A `ValidationReport` (`.ok`, `.problems`, `.warnings`)."""
+    from clintune.data.validate import validate as validate_loaded
+
+    return validate_loaded(load(path, columns, notes_only), max_note_chars)
+
+
+def stats(path: str | Path, columns: str | dict | None = None, tokenizer: str | None = None,
+          template: str = "asclepius", chat: bool = True, plot: Path | None = None) -> tuple[dict, list[str]]:
+    """(summary, loading warnings): rows, patients, task mix, lengths in characters (and tokens, with a tokenizer)."""
+    from clintune.data.stats import data_stats, plot_lengths
+    from clintune.prompts.preview import example_token_length
+
+    loaded = load(path, columns)
+    tok = _tokenizer(tokenizer)
+    example = example_token_length(tok, template, chat) if tok is not None and not loaded.notes_only else None
+    summary, lengths = data_stats(loaded, tok, example)
+    if plot:
+        plot_lengths(lengths, plot)
+    return summary, loaded.warnings
+
+
+@dataclass
+class PhiScan:
+    findings: list  # data.phi.Finding, positions only: never print a finding's text, mask it (masked_snippet)
+    summary: dict
+    dataset: object  # the loaded rows the positions point into
+
+
+def scan_phi(path: str | Path, columns: str | dict | None = None, progress: bool = False) -> PhiScan:
+    """Patient identifiers (HIPAA Safe Harbor classes) in the note, question and answer columns."""
+    from rich.progress import track
+
+    from clintune.data.phi import scan_rows, summarize_findings
+
+    dataset = load(path, columns).dataset
+    text_columns = [c for c in ("note", "question", "answer") if c in dataset.column_names]
+    rows = track(dataset.select_columns(text_columns), total=len(dataset), description="scanning",
+                 console=_stderr(), disable=not progress or len(dataset) < 2000)
+    findings = list(scan_rows(rows, text_columns))
+    return PhiScan(findings, summarize_findings(findings), dataset)
+
+
+def preview(path: str | Path, tokenizer: str, template: str = "asclepius", chat: bool = True,
+            columns: str | dict | None = None, n: int = 3, max_length: int = 512) -> list:
+    """Exactly what training sees for the first `n` rows: masked prompt tokens, trained answer tokens, the EOS."""
+    from clintune.prompts.preview import preview_examples
+
+    return preview_examples(load(path, columns).dataset, _tokenizer(tokenizer), template, chat, max_length, n)
+
+
+@dataclass
+class RenderedPrompt:
+    text: str  # exactly what the model is sent, special tokens and all
+    tokens: int
+    template_tokens: int  # the template's own text, without note and question
+
+
+def render_prompt(model: str, template: str = "asclepius", chat: bool = True, note: str | None = None,
+                  question: str | None = None, data: str | Path | None = None, index: int = 0) -> RenderedPrompt:
+    """The prompt for a note and question (or row `index` of `data`) with `model`'s tokenizer and chat template."""
+    from clintune.models.load import load_tokenizer
+    from clintune.prompts.templates import check_template_length, encode_prompt
+    from clintune.prompts.templates import render_prompt as render
+
+    if data is not None:
+        rows = load(data).dataset
+        if index >= len(rows):
+            raise ClintuneError(f"--index {index} but the data has {len(rows)} rows", fix="choose a smaller index")
+        note, question = rows[index]["note"], rows[index]["question"]
+    elif note is None or question is None:
+        raise ClintuneError("nothing to render", fix="give --data PATH [--index N], or --note FILE --question TEXT")
+    tokenizer = load_tokenizer(model)
+    own = check_template_length(tokenizer, template)
+    chat = chat or template == "chat"
+    text = render(tokenizer, note, question, template, chat)
+    return RenderedPrompt(text, len(encode_prompt(tokenizer, text, chat)), own)
+
+
+@dataclass
+class PreparedData:
+    folder: Path
+    written: list[Path]
+    card: dict  # the data card: counts per step, splits, identifier scan
+    warnings: list[str]
+
+
+def prepare(path: str | Path, out: Path, columns: str | dict | None = None, tokenizer: str | None = None,
+            template: str = "asclepius", chat: bool = True, **options) -> PreparedData:
+    """Filter, sample and split by patient; write train/validation/test JSONL and data_card.json into `out`.
+
+    `options` are the config's data fields (max_note_chars, max_tokens, sample, test_size, val_size, seed,
+    allow_phi); an unknown one is an error naming the closest field."""
+    from clintune.data.prepare import prepare as prepare_loaded
+    from clintune.data.prepare import write_prepared
+    from clintune.prompts.preview import example_token_length
+    from clintune.runs import new_run_dir
+
+    settings = data_section(path=str(path), columns=columns, **options)
+    loaded = load(path, columns)
+    tok = _tokenizer(tokenizer)
+    length = example_token_length(tok, template, chat) if tok is not None else None
+    label = f" ({tokenizer}, {template} template)" if tok is not None else ""
+    prepared = prepare_loaded(loaded, settings, length, label)
+    folder = new_run_dir("data", Path(out))
+    return PreparedData(folder, write_prepared(prepared, folder), prepared.card, loaded.warnings)
+
+
+def generate(n: int, out: Path, seed: int = 0, notes_only: bool = False, plant_phi: float = 0.0,
+             progress: bool = False) -> Path:
+    """Synthetic discharge summaries with gold answers for the 8 Asclepius tasks (deterministic per seed). With
+    `plant_phi`, that fraction of notes gets invented identifiers; where they are goes to OUT.identifiers.json."""
+    from rich.progress import track
+
+    from clintune.data.generate import iter_rows
+    from clintune.data.plant import plant_identifiers
+    from clintune.data.save import save_rows
+    from clintune.runs import write_json
+
+    out = Path(out)
+    rows = list(track(iter_rows(n, seed, notes_only=notes_only), total=n, description="generating",
+                      console=_stderr(), disable=not progress or n < 5000))
+    if plant_phi:
+        rows, truth = plant_identifiers(rows, plant_phi, seed)
+        write_json(out.with_name(out.name + ".identifiers.json"), {"identifiers": truth})
+    save_rows(rows, out)
+    return out
+
+
+def synthesize(teacher: str, teacher_model: str, source: str, out: Path, text_column: str | None = None,
+               n: int | None = None, rpm: int | None = None, tpm: int | None = None, concurrency: int = 4,
+               api_key: str | None = None, temperature: float = 1.0, max_tokens: int = 1024, seed: int = 0,
+               on_progress: Callable[[int, int, int], None] | None = None) -> dict:
+    """Asclepius-style rows from case reports with a teacher model (any OpenAI-compatible server); safe to interrupt
+    and rerun. `on_progress(accepted, wanted, tokens)` is called after each row. Returns the summary it writes to
+    OUT.synth.json; raises when the source ran out before `n` rows."""
+    from clintune.openai_client import ChatClient
+    from clintune.runs import write_json
+    from clintune.synth.synthesize import Synthesizer, SynthSettings, load_case_reports
+
+    out = Path(out)
+    sources = load_case_reports(source, text_column)
+    if not sources:
+        raise ClintuneError("the source holds no case report text", where=source,
+                            fix="point --text-column at the column with the case reports")
+    wanted = n or len(sources)
+    client = ChatClient(teacher, teacher_model, api_key, rpm, tpm)
+    synthesizer = Synthesizer(client, out, SynthSettings(wanted, concurrency, seed, temperature, max_tokens))
+    report = on_progress or (lambda accepted, wanted, tokens: None)
+    report(synthesizer.accepted, wanted, 0)
+    try:
+        result = synthesizer.run(sources, on_row=lambda: report(synthesizer.accepted, wanted, client.tokens_used))
+    finally:
+        client.close()
+    summary = {"out": str(out), "rows": result.rows, "wanted": wanted, "added": result.written,
+               "filtered": result.filtered, "failed": result.failed, "tokens": result.tokens, "teacher": teacher,
+               "teacher_model": teacher_model, "source": source, "seed": seed, "temperature": temperature,
+               "errors": str(synthesizer.errors_path)}
+    write_json(out.with_name(out.stem + ".synth.json"), summary)
+    if result.rows < wanted:
+        raise ClintuneError(f"only {result.rows} of {wanted} rows (+{result.written} now; {result.filtered} filtered, "
+                            f"{result.failed} failed): the source ran out of usable case reports",
+                            where=str(synthesizer.errors_path), fix="add case reports, or rerun to retry failures")
+    return summary
+
+
+def masked_snippet(text: str, finding, width: int = 24) -> str:
+    """A finding's context with the identifier itself masked: the only way a finding is ever shown."""
+    from clintune.data.phi import masked_snippet as mask
+
+    return mask(text, finding, width)
+
+
+def _stderr():
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def _tokenizer(name: str | None):
+    from clintune.models.load import load_tokenizer
+
+    return load_tokenizer(name) if name else None
