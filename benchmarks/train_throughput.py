@@ -5,8 +5,10 @@ script and the course's recipe, on the same model, tokens and trained layers.
                                           [--variants a,b] [--json]
 
 Every setup trains LoRA r=16 (alpha 32) on every projection of the same model, on the same tokenized examples (prompt
-+ answer + EOS, prompt masked), for one epoch at batch 2 x accumulation 4 (88 examples: 11 optimizer steps, of which
-the last 10 are timed; packed rows take fewer, longer steps, and the table says how many each timed). Each runs in its
++ answer + EOS, prompt masked), for one epoch at batch 2 without accumulation (88 examples: 44 optimizer steps, all
+but the first timed; packed rows hold about two examples each and so take about 20 steps; the table says how many each
+row timed, and a row under 10 is flagged). A LoRA optimizer step is a small part of a step's time, so one micro-batch
+per step changes tokens/s little and lets every row time at least 10 steps. Each runs in its
 own process, so its peak memory is its own (VmHWM; on CUDA also torch.cuda.max_memory_allocated). Speed is real
 (non-pad) tokens per second.
 
@@ -83,12 +85,15 @@ def _examples(tokenizer, n: int):
     from clintune.data.generate import generate_rows
     from clintune.prompts.templates import encode_example, render_prompt
 
-    rows = [r for r in generate_rows(n * 8, seed=7) if len(r["note"]) <= 800][:n]
+    rows, generated = [], n
+    while len(rows) < n:  # the tersest notes, as the demo keeps them; generate more until n are that short
+        generated *= 4
+        rows = [r for r in generate_rows(generated, seed=7) if len(r["note"]) <= 800][:n]
     return Dataset.from_list([encode_example(tokenizer, render_prompt(tokenizer, r["note"], r["question"]),
                                              r["answer"]) for r in rows])
 
 
-def run_variant(variant: str, model: str, n: int, compute: str, grad_accum: int = 4) -> dict:
+def run_variant(variant: str, model: str, n: int, compute: str, grad_accum: int = 1) -> dict:
     import torch
     from transformers import DataCollatorForSeq2Seq, Trainer, TrainerCallback
     from trl import SFTTrainer
@@ -149,7 +154,7 @@ def run_variant(variant: str, model: str, n: int, compute: str, grad_accum: int 
             "head_positions": "answer" if setup["trainer"] == "ours" else "all",
             "peak_rss_gib": _vm_hwm_bytes() / 2**30,
             "cuda_peak_gib": torch.cuda.max_memory_allocated() / 2**30 if device == "cuda" else None,
-            "tokens": sum(len(x) for x in data["input_ids"]),
+            "examples": len(data), "tokens": sum(len(x) for x in data["input_ids"]),
             "answer_tokens": sum(sum(1 for y in x if y != -100) for x in data["labels"])}
 
 
@@ -199,9 +204,9 @@ def main() -> None:
     disable_telemetry()  # before any HF library loads: they read their switches at import time
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m-instruct")
-    parser.add_argument("--examples", type=int, default=88, help="88 examples = 11 optimizer steps of 8")
-    parser.add_argument("--grad-accum", type=int, default=4, help="micro-batches of 2 per optimizer step; keep "
-                        "examples / (2 x this) >= 11 for 10 timed steps")
+    parser.add_argument("--examples", type=int, default=88, help="88 examples = 44 optimizer steps of 2")
+    parser.add_argument("--grad-accum", type=int, default=1, help="micro-batches of 2 per optimizer step; keep "
+                        "examples / (4 x this) >= 11 so packed rows time 10 steps too")
     parser.add_argument("--precision", choices=("auto", "bf16", "fp32"), default="auto")
     parser.add_argument("--variants", default=",".join(DEFAULT_ROWS), help="comma-separated rows; the first is the "
                         "baseline of the 'vs' column")
@@ -244,7 +249,7 @@ def main() -> None:
             print(f"{variant:15s} {results[variant]['tokens_per_s']:8.0f} tok/s  "
                   f"peak {results[variant]['peak_rss_gib']:.2f} GiB", file=sys.stderr)
     for row in results.values():
-        row["flops_per_token"] = flops_per_token(args.model, row, args.examples)
+        row["flops_per_token"] = flops_per_token(args.model, row, row["examples"])
         row["mfu"] = row["tokens_per_s"] * row["flops_per_token"] / peaks[row["precision"]]
     all_layers = "+16bit" if "+16bit" in results else "+head"
     summary = {
@@ -288,6 +293,10 @@ def main() -> None:
         for label, value in block.items():
             if value is not None:
                 print(f"  {label}: {value:.2f}x")
+    for name, row in results.items():
+        if row["timed_steps"] < 10:
+            print(f"WARNING: {name} timed only {row['timed_steps']} optimizer steps (goal: at least 10); raise "
+                  "--examples or lower --grad-accum")
 
 
 if __name__ == "__main__":
