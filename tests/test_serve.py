@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import openai
@@ -172,17 +171,23 @@ def test_synth_against_the_server_writes_rows_that_validate(cli, server, case_re
 
 def test_synth_killed_mid_run_then_rerun_gives_exactly_n_rows_without_duplicates(cli, server, case_reports,
                                                                                   tmp_path):
+    # kill -9 right after the third row is written: the process kills itself from synthesize's own progress
+    # callback (called once a row is durably appended), so no timing is involved.
     out, n = tmp_path / "synthetic.jsonl", 10
-    env = {**os.environ, "CLINTUNE_TEST_KEY": KEY}
-    process = subprocess.Popen([sys.executable, "-m", "clintune", *synth_args(server, case_reports, out, n)],
-                               env=env, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 120
-    while time.time() < deadline and (not out.exists() or len(out.read_text().splitlines()) < 3):
-        time.sleep(0.05)
-    process.kill()
-    process.wait()
+    code = ("import os, signal, sys\n"
+            "from pathlib import Path\n"
+            "from clintune import api\n"
+            "def progress(accepted, wanted, tokens):\n"
+            "    if accepted == 3:\n"
+            "        os.kill(os.getpid(), signal.SIGKILL)\n"
+            "api.synthesize(sys.argv[1], 'tiny-random-llama', sys.argv[2], Path(sys.argv[3]), text_column='patient',\n"
+            "               n=10, max_tokens=24, concurrency=2, api_key=os.environ['CLINTUNE_TEST_KEY'],\n"
+            "               on_progress=progress)\n")
+    killed = subprocess.run([sys.executable, "-c", code, f"{server}/v1", str(case_reports), str(out)],
+                            env={**os.environ, "CLINTUNE_TEST_KEY": KEY}, capture_output=True, text=True, timeout=300)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     before = len(out.read_text().splitlines())
-    assert 3 <= before < n
+    assert before == 3
     rerun = cli(*synth_args(server, case_reports, out, n), env_extra={"CLINTUNE_TEST_KEY": KEY})
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     ids = [json.loads(line)["patient_id"] for line in out.read_text().splitlines()]

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clintune.config import RunConfig, dump_config, with_overrides
 from clintune.config import load_config as load_config_file
 from clintune.errors import ClintuneError
 from clintune.recipes import recipe_names, recipe_summary, resolve_recipe
+
+if TYPE_CHECKING:
+    from transformers import TrainerCallback
 
 Say = Callable[[str], None]
 
@@ -27,12 +31,15 @@ def load_config(recipe: str | Path | None = None, overrides: Sequence[str] = ())
 
 def train(config: RunConfig | str | Path, overrides: Sequence[str] = (), out: Path | None = None,
           resume: bool = False, max_memory: str | None = None, force: bool = False, allow_phi: str | None = None,
-          say: Say = print, relaunch_argv: Sequence[str] | None = None) -> Path:
+          say: Say = print, relaunch_argv: Sequence[str] | None = None,
+          callbacks: Sequence[TrainerCallback] = ()) -> Path:
     """Train every stage of a recipe (a RunConfig, a shipped recipe's name or a YAML path, with overrides) and return
     the run directory: weights, metrics, loss curve, TensorBoard logs and model card.
 
     The memory plan is held against the device's free memory (or `max_memory`, e.g. "12GiB") before any weight
     loads; `force` trains anyway. `allow_phi` trains on data with patient identifiers, the reason recorded.
+    `callbacks` are transformers TrainerCallbacks added to every stage's trainer (after clintune's own: a checkpoint
+    they hear of in `on_save` is already committed), as `callbacks=` is for a TRL or HF trainer.
     With distributed.nproc > 1 the CLI relaunches its own command line (`relaunch_argv`) under torchrun; from
     Python, start the script itself with torchrun."""
     from clintune.memory.plan import MemoryCheck
@@ -50,7 +57,7 @@ def train(config: RunConfig | str | Path, overrides: Sequence[str] = (), out: Pa
     except ValueError:
         raise ClintuneError(f"--max-memory '{max_memory}' is not a size", fix="write it like 12GiB") from None
     return train_command(config, Path(out) if out else None, resume, say, MemoryCheck(limit, force),
-                         list(relaunch_argv) if relaunch_argv is not None else None)
+                         list(relaunch_argv) if relaunch_argv is not None else None, callbacks)
 
 
 def in_distributed_launch() -> bool:

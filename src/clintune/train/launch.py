@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+
+from transformers import TrainerCallback
 
 from clintune.config import RunConfig
 from clintune.devices import in_distributed_launch
@@ -28,14 +31,15 @@ _TRACEBACK_STARTS = ("Traceback (most recent call last)", "torch.distributed.ela
 
 
 def train_command(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print,
-                  memory: MemoryCheck | None = None, relaunch_argv: list[str] | None = None) -> Path:
+                  memory: MemoryCheck | None = None, relaunch_argv: list[str] | None = None,
+                  callbacks: Sequence[TrainerCallback] = ()) -> Path:
     """`clintune train`: one process here, or N under torchrun when distributed.nproc (or --nproc) says so.
 
     Under torchrun each rank re-runs the command line that started this process (`relaunch_argv`, e.g.
     ["train", "recipe.yaml", "--nproc", "2"]) with the prepared run directory appended as --out, so every flag reaches
     the ranks exactly as the user gave it."""
     if config.distributed.nproc == 1 or in_distributed_launch():
-        return run_training(config, out, resume, say, memory)
+        return run_training(config, out, resume, say, memory, callbacks)
     if relaunch_argv is None:
         raise ClintuneError(f"distributed.nproc={config.distributed.nproc} needs a launcher",
                             fix="from Python, start the script with torchrun --nproc_per_node N; or run "

@@ -13,13 +13,14 @@ import hashlib
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 from datasets import Dataset
 from safetensors.torch import load_file
+from transformers import TrainerCallback
 from transformers.integrations import TensorBoardCallback
 
 from clintune.config import RunConfig, dump_config, load_config
@@ -47,7 +48,7 @@ Say = Callable[[str], None]
 
 
 def run_training(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print,
-                 memory: MemoryCheck | None = None) -> Path:
+                 memory: MemoryCheck | None = None, callbacks: Sequence[TrainerCallback] = ()) -> Path:
     run_dir = open_run(config, out, resume)
     main = is_main_process()
     if not main:  # one voice: the other ranks do the same work in silence
@@ -60,7 +61,7 @@ def run_training(config: RunConfig, out: Path | None = None, resume: bool = Fals
     if main:
         set_status(run_dir, "running", command="train")
     try:
-        summary = _run(config, run_dir, resume, say, memory)
+        summary = _run(config, run_dir, resume, say, memory, callbacks)
     except BaseException as exc:
         if main:
             reason = exc.one_line() if isinstance(exc, ClintuneError) else type(exc).__name__
@@ -71,7 +72,8 @@ def run_training(config: RunConfig, out: Path | None = None, resume: bool = Fals
     return run_dir
 
 
-def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say, memory: MemoryCheck | None) -> dict:
+def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say, memory: MemoryCheck | None,
+         callbacks: Sequence[TrainerCallback]) -> dict:
     name = config.model.name
     if name in KNOWN_MODELS and is_main_process():
         fetch_model(name, say=say)
@@ -81,7 +83,7 @@ def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say, memory: Memor
     say(f"device {device}, precision {precision}; run directory {run_dir}")
     prepared = prepare_data(config, tokenizer, run_dir)
     return train_stages(config, tokenizer, prepared.splits["train"], run_dir, device, precision, resume, say,
-                        memory).summary
+                        memory, callbacks).summary
 
 
 def prepare_data(config: RunConfig, tokenizer, run_dir: Path) -> Prepared:
@@ -94,8 +96,11 @@ def prepare_data(config: RunConfig, tokenizer, run_dir: Path) -> Prepared:
 
 
 def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Path, device: str, precision: str,
-                 resume: bool = False, say: Say = print, memory: MemoryCheck | None = None) -> TrainOutcome:
-    """Train every configured stage in order, each resumable from its last committed checkpoint."""
+                 resume: bool = False, say: Say = print, memory: MemoryCheck | None = None,
+                 callbacks: Sequence[TrainerCallback] = ()) -> TrainOutcome:
+    """Train every configured stage in order, each resumable from its last committed checkpoint. `callbacks`
+    (transformers TrainerCallbacks) join every stage's trainer after clintune's own, so a checkpoint is committed
+    before they hear of it."""
     datasets = stage_datasets(tokenizer, train_rows, config)
     # Planned from the config before any weight is loaded, so a run that cannot fit stops at once.
     base = meta_model(model_config_from(config.model.name, config.model.trust_remote_code))
@@ -123,7 +128,8 @@ def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Pat
             start_from = last_complete_checkpoint(checkpoints)
             if start_from:
                 say(f"stage {stage}: resuming from {start_from}")
-        trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision)
+        trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision,
+                               callbacks)
         say(f"stage {stage}: loss {trainer.loss_kind}" + _step_notes(config, device))
         clock = time.perf_counter()
         try:
@@ -226,7 +232,8 @@ def _compare_ranks(model, run_dir: Path) -> None:
                                               "digests": [d[:16] for d in digests]})
 
 
-def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precision) -> ClintuneTrainer:
+def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precision,
+                 extra_callbacks: Sequence[TrainerCallback] = ()) -> ClintuneTrainer:
     collator = (BlockCollator() if stage == "pretrain"
                 else PaddingFreeCollator() if config.train.packing
                 else LeftPaddingCollator(tokenizer.pad_token_id))
@@ -235,6 +242,7 @@ def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precisi
         from torch.utils.tensorboard import SummaryWriter
 
         callbacks.append(TensorBoardCallback(SummaryWriter(log_dir=str(run_dir / "tensorboard" / stage))))
+    callbacks += extra_callbacks  # after CommitCheckpoints: a checkpoint they hear of is already committed
     trainer = ClintuneTrainer(model=model, args=trainer_config(config, stage, run_dir / "checkpoints" / stage, device,
                                                                precision),
                               train_dataset=data, processing_class=tokenizer, data_collator=collator,
