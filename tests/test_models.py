@@ -33,8 +33,11 @@ def test_local_folder_resolves_and_bad_names_are_user_errors(tiny_model_dir, tmp
 
 def test_interrupted_fetch_leaves_no_model_folder(tmp_path):
     # Ctrl-C delivered while the fetch is writing into its staging folder: the process signals itself from the
-    # fetch's own progress message, so the interrupt always lands mid-fetch, however busy the machine is.
+    # fetch's own progress message, so the interrupt always lands mid-fetch, however busy the machine is. Ctrl-C's
+    # handler is set first: a process started in the background by a shell without job control inherits SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler.
     code = ("import os, signal\n"
+            "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
             "from clintune.models.fetch import fetch_model\n"
             "def say(message):\n"
             "    if message.startswith('building'):\n"
