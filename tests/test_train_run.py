@@ -12,6 +12,7 @@ from safetensors.torch import load_file
 
 from clintune.config import load_config
 from clintune.train.run import run_training
+from full_disk import SmallDisk
 
 SMALL_DATA = ["data.synthetic_rows=600", "data.max_note_chars=800", "data.max_tokens=512", "data.sample=120",
               "data.test_size=2", "lora.top_layers=null"]
@@ -91,6 +92,36 @@ def test_kill_9_mid_run_then_resume_matches_an_uninterrupted_run(cli, tiny_model
     (whole_steps, whole_loss), (steps, loss) = _final(whole), _final(broken)
     assert steps == whole_steps == 12
     assert loss == pytest.approx(whole_loss, rel=0.01)
+
+
+def test_a_full_disk_marks_the_run_failed_and_resume_continues(tiny_model_dir, tmp_path):
+    # A real full disk (a 3 MiB tmpfs: the data and checkpoint 4 fit, checkpoint 8 does not), or where no tmpfs can
+    # be mounted, a 1 MiB file-size limit (the first checkpoint's optimizer state does not fit).
+    command = [sys.executable, "-m", "clintune", "train", "demo", f"model.name={tiny_model_dir}", *RESUMABLE]
+    with SmallDisk(tmp_path / "disk", size=3 * 2**20, file_limit=2**20) as disk:
+        run = disk.folder / "run"
+        full = subprocess.run([*command, "--out", str(run)], capture_output=True, text=True, timeout=300,
+                              preexec_fn=disk.limit)
+        assert full.returncode == 2, full.stderr[-3000:]
+        assert "Traceback" not in full.stderr
+        last = full.stderr.strip().splitlines()[-1]
+        # With a file-size limit, torch's serializer may notice the short write itself and keep the OS's reason.
+        reason = "no space left on the device" if disk.mounted else (
+            "the file grew past the size" if "grew past" in last else "a file could not be written")
+        assert last.startswith("error: ") and reason in last and f"--resume --out {run}" in last, last
+        status = json.loads((run / "run.json").read_text())
+        assert status["status"] == "failed" and reason in status["error"]
+        assert not list(run.glob("**/.*.partial"))  # nothing half-written left behind
+        checkpoints = sorted((run / "checkpoints" / "sft").glob("checkpoint-*"))
+        assert all((folder / "clintune-complete.json").is_file() for folder in checkpoints)
+        assert [c.name for c in checkpoints] == (["checkpoint-4"] if disk.mounted else [])
+
+        disk.grow(64 * 2**20)
+        resumed = subprocess.run([*command, "--out", str(run), "--resume"], capture_output=True, text=True,
+                                 timeout=300, preexec_fn=disk.limit)
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+        assert ("resuming from" in resumed.stderr) == disk.mounted
+        assert _final(run)[0] == 12
 
 
 def test_resume_refuses_a_changed_config(cli, tiny_model_dir, tmp_path):

@@ -6,9 +6,10 @@ run's state in `run.json` says whether it is running, finished or failed, and wh
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -36,16 +37,32 @@ def new_run_dir(name: str, out: Path | None) -> Path:
 
 @contextmanager
 def atomic_file(path: Path) -> Iterator[str]:
-    """A temporary path beside `path`; renamed onto it when the block succeeds, removed when it fails."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-    os.close(fd)
+    """A temporary path beside `path`, renamed onto it when the block succeeds and removed when it fails. The file is
+    created with the usual mode (0666 less the umask, as `open` would), and an OS error (a full disk, a read-only or
+    forbidden folder) names `path`, not the temporary name."""
     try:
-        yield tmp
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except FileExistsError:  # a file stands where a folder of the path should be
+            raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)) from None
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+        os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+    except OSError as exc:
+        raise _naming(exc, path) from None
+    try:
+        yield str(tmp)
         os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise _naming(exc, path) from None
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The same OS error, about the path the user named."""
+    return type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno or 0), str(path))
 
 
 def write_text(path: Path, text: str) -> None:

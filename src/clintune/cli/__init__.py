@@ -1,20 +1,23 @@
 """The clintune command line: thin commands over `clintune.api` (parse the arguments, call the API, print).
 
-`main` is the one place that sets the process up: telemetry off before any HF library loads, and two warnings the
-user can do nothing about kept out of their one-line errors.
+`main` is the one place that sets the process up (telemetry off before any HF library loads, two warnings the user
+can do nothing about kept out of their one-line errors) and the one error path: a problem the user can fix (bad
+input, a full disk, a forbidden or read-only path) ends with exactly one line on stderr and exit code 2; a bug in
+clintune keeps its traceback, says where to report it and exits 1.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import traceback
 import warnings
 
 import typer
-from rich.console import Console
 
 from clintune.cli import data, evaluate, memory, serve, train
-from clintune.errors import USER_ERROR_EXIT_CODE, ClintuneError
+from clintune.cli.console import error
+from clintune.errors import INTERNAL_ERROR_EXIT_CODE, USER_ERROR_EXIT_CODE, ClintuneError, os_error
 from clintune.privacy import disable_telemetry
 
 app = typer.Typer(
@@ -44,6 +47,20 @@ def main() -> None:
     try:
         app()  # typer reports usage errors itself (one message, exit 2); our own errors arrive here
     except ClintuneError as exc:
-        Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {exc.one_line()}", markup=True,
-                                                   highlight=False, soft_wrap=True)
+        error(exc.one_line())
         sys.exit(USER_ERROR_EXIT_CODE)
+    except OSError as exc:
+        problem = os_error(exc)
+        if problem is None:
+            _internal_error()
+        error(problem.one_line())
+        sys.exit(USER_ERROR_EXIT_CODE)
+    except Exception:
+        _internal_error()
+
+
+def _internal_error() -> None:
+    traceback.print_exc()
+    error("this is a bug in clintune, not in your input: please report it with the traceback above and the "
+          "output of `clintune doctor`")
+    sys.exit(INTERNAL_ERROR_EXIT_CODE)

@@ -7,17 +7,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from clintune import api
+from clintune.cli.console import err, out, styled, warn
 from clintune.errors import USER_ERROR_EXIT_CODE
 
 data_app = typer.Typer(help="Load, check, describe, prepare, generate and scan clinical QA data.",
                        no_args_is_help=True)
-out = Console(soft_wrap=True)  # one report line stays one line, whatever the terminal width
-err = Console(stderr=True, soft_wrap=True)
 
 PathArg = Annotated[str, typer.Argument(help="CSV, TSV, JSONL, JSON, Parquet, save_to_disk folder, .txt notes "
                                               "(file or folder), or a hub dataset id when online.")]
@@ -36,7 +34,7 @@ def _print_json(data) -> None:
 
 def _warn(lines: list[str]) -> None:
     for line in lines:
-        err.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False)
+        warn(line)
 
 
 @data_app.command("validate")
@@ -54,10 +52,10 @@ def validate_cmd(path: PathArg, columns: ColumnsOpt = None,
         _warn(report.warnings)
         for problem in report.problems:
             style = "yellow" if problem.severity == "warning" else "red"
-            err.print(escape(report.line(problem)), style=style, highlight=False)
+            err.print(report.line(problem), style=style)
         kind = "notes (stage-1 pretraining)" if report.notes_only else "question-answer rows"
-        verdict = "[green]usable[/green]" if report.ok else "[red]not usable[/red]"
-        out.print(f"{report.rows:,} {kind} in {escape(path)}: {verdict}", highlight=False)
+        verdict = styled("usable", "green") if report.ok else styled("not usable", "red")
+        out.print(Text.assemble(f"{report.rows:,} {kind} in {path}: ", verdict))
     if not report.ok:
         raise typer.Exit(USER_ERROR_EXIT_CODE)
 
@@ -73,7 +71,7 @@ def stats_cmd(path: PathArg, columns: ColumnsOpt = None, tokenizer: TokenizerOpt
         _print_json(summary)
         return
     _warn(warnings)
-    out.print(f"{summary['rows']:,} rows, {summary['patients']:,} patients in {escape(path)}", highlight=False)
+    out.print(f"{summary['rows']:,} rows, {summary['patients']:,} patients in {path}")
     if summary["tasks"]:
         table = Table(title="task mix")
         table.add_column("task")
@@ -115,11 +113,11 @@ def prepare_cmd(path: PathArg,
                            allow_phi=allow_phi)
     _warn(prepared.warnings)
     for path_written in prepared.written:
-        out.print(f"wrote {path_written}", highlight=False)
+        out.print(f"wrote {path_written}")
     for step in prepared.card["counts"]:
-        out.print(f"  {step['step']}: {step['rows']:,} rows", highlight=False)
+        out.print(f"  {step['step']}: {step['rows']:,} rows")
     splits = ", ".join(f"{n} {s['rows']:,}" for n, s in prepared.card["splits"].items())
-    out.print(f"splits (no patient in two): {splits}", highlight=False)
+    out.print(f"splits (no patient in two): {splits}")
 
 
 @data_app.command("generate")
@@ -132,7 +130,7 @@ def generate_cmd(n: Annotated[int, typer.Option("--n", min=1, help="Rows to writ
                                                           ").")] = 0.0):
     """Synthetic discharge summaries with gold answers for the 8 Asclepius tasks (deterministic per seed)."""
     api.generate(n, out_file, seed, notes_only, plant_phi, progress=True)
-    out.print(f"wrote {n:,} {'notes' if notes_only else 'rows'} to {out_file}", highlight=False)
+    out.print(f"wrote {n:,} {'notes' if notes_only else 'rows'} to {out_file}")
 
 
 @data_app.command("scan-phi")
@@ -149,13 +147,13 @@ def scan_phi_cmd(path: PathArg, columns: ColumnsOpt = None, as_json: JsonOpt = F
             table.add_column(column)
         for finding in findings[:show]:
             text = dataset[finding.row][finding.column]
-            table.add_row(str(finding.row), finding.column, finding.cls, escape(api.masked_snippet(text, finding)))
+            table.add_row(str(finding.row), finding.column, finding.cls, api.masked_snippet(text, finding))
         if findings:
             out.print(table)
         more = f" (first {show} listed)" if len(findings) > show else ""
         by_class = ", ".join(f"{cls} {n}" for cls, n in summary["by_class"].items()) or "none"
         out.print(f"{len(findings):,} identifiers in {summary['rows_with_findings']:,} of {len(dataset):,} rows"
-                  f"{more}: {by_class}", highlight=False)
+                  f"{more}: {by_class}")
     if findings:
         raise typer.Exit(USER_ERROR_EXIT_CODE)
 
@@ -173,9 +171,9 @@ def preview_cmd(path: PathArg, tokenizer: Annotated[str, typer.Option("--tokeniz
         _print_json([p.as_json() for p in previews])
         return
     for p in previews:
-        out.rule(escape(f"row {p.row} · {p.task}"))
+        out.rule(f"row {p.row} · {p.task}")
         out.print(p.as_text(), soft_wrap=True)
         out.print(f"tokens: {p.prompt_tokens} prompt (masked) + {p.answer_tokens} answer incl. EOS (trained) = "
-                  f"{p.total} of max {p.max_length}", highlight=False)
+                  f"{p.total} of max {p.max_length}")
         if p.truncation:
-            err.print(f"[yellow]warning:[/yellow] row {p.row}: {escape(p.truncation)}", highlight=False)
+            warn(f"row {p.row}: {p.truncation}")

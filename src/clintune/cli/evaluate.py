@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from clintune import api
+from clintune.cli.console import err
+from clintune.cli.console import wide as out
 from clintune.errors import ClintuneError
-
-# Wide tables stay whole when piped or logged (rich would squeeze them to 80 columns).
-out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 
 COLUMNS = (("ROUGE-1", "rouge1", 3), ("ROUGE-2", "rouge2", 3), ("ROUGE-L", "rouge_l", 3), ("BLEU", "bleu", 1),
            ("chrF", "chrf", 1), ("F1", "token_f1", 3), ("EM", "exact_match", 3), ("set F1", "set_f1", 3),
@@ -47,13 +45,12 @@ def score(
     """Score predictions made elsewhere (GPT-4, another tool) with the metrics of `clintune eval`."""
     result = api.score_file(predictions, tokenize, bootstrap, bertscore)
     if as_json:
-        out.print(json.dumps({k: result[k] for k in ("overall", "per_task", "bootstrap", "tokenize")}),
-                  highlight=False)
+        out.print(json.dumps({k: result[k] for k in ("overall", "per_task", "bootstrap", "tokenize")}))
         return
     out.print(scores_table(result))
     low, high = result["overall"]["ci95"]["rouge_l"]
     out.print(f"overall ROUGE-L 95% interval [{low:.3f}, {high:.3f}] ({result['bootstrap']} bootstrap resamples); "
-              "ROUGE and F1 on 0-1, BLEU and chrF on sacrebleu's 0-100", highlight=False)
+              "ROUGE and F1 on 0-1, BLEU and chrF on sacrebleu's 0-100")
 
 
 def evaluate(
@@ -105,26 +102,26 @@ def evaluate(
                            decoding, batch_size, limit, tokenize, out_dir, judge)
     out_dir = metrics.pop("out")
     if as_json:
-        out.print(json.dumps(metrics), highlight=False)
+        out.print(json.dumps(metrics))
         return
     for name in ("base", "tuned"):
         if name in metrics:
-            out.print(f"[bold]{name}[/bold] ({metrics['model']}, {metrics['n']} examples)")
+            out.print(Text.assemble((name, "bold"), f" ({metrics['model']}, {metrics['n']} examples)"))
             out.print(scores_table(metrics[name]))
     if "gain" in metrics:
         out.print(f"tuned - base: ROUGE-L {100 * metrics['gain']['rouge_l']:+.1f} points, token F1 "
-                  f"{100 * metrics['gain']['token_f1']:+.1f} points", highlight=False)
+                  f"{100 * metrics['gain']['token_f1']:+.1f} points")
     if "judge" in metrics:
         verdict = metrics["judge"]
         means = ", ".join(f"{name} {s['mean']:.2f} (n={s['n']})" if s["mean"] is not None else f"{name} -"
                           for name, s in verdict["scores"].items())
         out.print(f"judge {verdict['model']} (1-4): {means}; {verdict['missing']} unparseable replies counted as "
-                  "missing", highlight=False)
+                  "missing")
         if "pairwise" in verdict:
             pair = verdict["pairwise"]
             out.print(f"pairwise (both orders): tuned wins {pair['wins']['tuned']}, base wins {pair['wins']['base']}, "
-                      f"ties {pair['ties']}, missing {pair['missing']}", highlight=False)
-    out.print(f"predictions and metrics in {out_dir}", highlight=False)
+                      f"ties {pair['ties']}, missing {pair['missing']}")
+    out.print(f"predictions and metrics in {out_dir}")
 
 
 prompt_app = typer.Typer(help="Prompt templates: see exactly what a model is sent.", no_args_is_help=True)
@@ -150,10 +147,8 @@ def prompt_render(
         except (OSError, UnicodeDecodeError):
             raise ClintuneError(f"cannot read the note '{note}'", fix="give a UTF-8 text file") from None
     rendered = api.render_prompt(model, template, chat, text_note, question, data, index)
-    out.print(rendered.text, markup=False, highlight=False, end="")
-    err = Console(stderr=True, soft_wrap=True)
-    err.print(f"\n[{rendered.tokens} tokens; the template's own text {rendered.template_tokens}]", markup=False,
-              highlight=False)
+    out.print(rendered.text, end="")
+    err.print(f"\n[{rendered.tokens} tokens; the template's own text {rendered.template_tokens}]")
 
 
 @prompt_app.command("compare")
@@ -180,7 +175,7 @@ def prompt_compare(
     results, facts = api.compare_prompts(run, model, adapter, data, split, chosen, k, train_data, template,
                                          api.Decoding(max_new_tokens), batch_size, limit, out_dir)
     if as_json:
-        out.print(json.dumps(results), highlight=False)
+        out.print(json.dumps(results))
         return
     out.print(scores_table(rows=[(name, block["overall"]) for name, block in results.items()], first="technique",
                            title=f"{facts['model']}, {facts['n']} examples, template {facts['template']}"))
@@ -192,11 +187,11 @@ def prompt_compare(
         by_task.add_row(task, *[f"{b['per_task'][task]['rouge_l']:.3f}" if task in b["per_task"] else "-"
                                 for b in results.values()])
     out.print(by_task)
-    out.print(f"predictions per technique in {facts['out']}", highlight=False)
+    out.print(f"predictions per technique in {facts['out']}")
 
 
 def report(run_dir: Annotated[Path, typer.Argument(help="A run directory (after training, or the demo).")]):
     """Write RUN_DIR/report.html (one file, charts embedded) and report.md: data card, loss, memory plan, metrics
     base vs tuned with intervals, judge scores, and the examples the tuning helped and hurt most."""
     markdown, page = api.report(run_dir)
-    out.print(f"report: {page} (and {markdown.name})", highlight=False)
+    out.print(f"report: {page} (and {markdown.name})")

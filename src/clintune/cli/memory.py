@@ -7,13 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from clintune import api
+from clintune.cli.console import out
 
-out = Console(soft_wrap=True)
 GIB = 2**30
 
 
@@ -65,9 +63,9 @@ def memory(
         result = plan.contract()
         if measured is not None:
             result["measured"] = measured
-        out.print(json.dumps(result), highlight=False)
+        out.print(json.dumps(result))
         return
-    out.print(escape(report.headline()), highlight=False)
+    out.print(report.headline())
     table = Table(box=None, pad_edge=False)
     for column in ("component", "bytes", "GiB", *(("measured bytes", "error") if measured else ())):
         table.add_column(column, justify="left" if column == "component" else "right")
@@ -78,18 +76,17 @@ def memory(
                  if plan.activations_offloaded else "")
     out.print(f"activations: {plan.activations_saved / GIB:.3f} GiB saved for backward + "
               f"{plan.activations_transient / GIB:.3f} GiB transient (checkpoint recompute, the loss's logits)"
-              f"{offloaded}", highlight=False)
+              f"{offloaded}")
     out.print(f"inference (batch {batch_size}, {seq_len} prompt + {generate} generated tokens): weights "
-              f"{plan.inference_weights / GIB:.3f} GiB + KV cache {plan.kv_cache / GIB:.3f} GiB", highlight=False)
+              f"{plan.inference_weights / GIB:.3f} GiB + KV cache {plan.kv_cache / GIB:.3f} GiB")
     if measured is not None:
         extra = ", ".join(f"{k} {v / GIB:.3f} GiB" for k, v in measured["bytes"].items()
                           if k in ("peak_rss", "cuda_max_allocated"))
-        out.print(f"measured on {measured['device']} ({measured['precision']}): {extra}", highlight=False)
+        out.print(f"measured on {measured['device']} ({measured['precision']}): {extra}")
     if target.capacity is not None:
         verdict = "fits" if plan.fits else "does NOT fit"
-        out.print(f"verdict: {verdict} on {target.label}: {plan.bytes['total'] / GIB:.2f} GiB needed",
-                  highlight=False)
+        out.print(f"verdict: {verdict} on {target.label}: {plan.bytes['total'] / GIB:.2f} GiB needed")
         for line in report.suggestion_lines():
-            out.print(escape(line), highlight=False)
+            out.print(line)
     if plot is not None:
-        out.print(f"chart: {plot}", highlight=False)
+        out.print(f"chart: {plot}")

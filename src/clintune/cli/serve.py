@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from clintune import api
+from clintune.cli.console import err
+from clintune.cli.console import error as say_error
 from clintune.errors import ClintuneError
-
-err = Console(stderr=True, soft_wrap=True)
 
 RunOpt = Annotated[Path | None, typer.Option("--run", help="A training run directory: serves what it trained.")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Or a model short name, folder or hub id.")]
@@ -39,7 +38,7 @@ def serve(
 ):
     """Serve a model over the OpenAI API: /v1/chat/completions (streaming too), /v1/completions, /v1/models."""
     api.serve(run, model, adapter, host, port, api_key_env, max_tokens, max_queue, max_body,
-              say=lambda line: err.print(line, highlight=False))
+              say=err.print)
 
 
 def chat(
@@ -54,7 +53,7 @@ def chat(
     the adapter off and on, /note FILE loads another note, /quit ends. Reads stdin, so it can be scripted."""
     session = api.chat(run, model, adapter, note, max_tokens)
     interactive = sys.stdin.isatty()
-    err.print(session.greeting(), highlight=False)
+    err.print(session.greeting())
     while True:
         if interactive:
             sys.stdout.write("> ")
@@ -66,7 +65,7 @@ def chat(
             if not session.handle(line.strip(), sys.stdout):
                 return
         except ClintuneError as exc:  # a bad /note path and the like: say so, keep chatting
-            err.print(f"error: {exc.one_line()}", highlight=False)
+            say_error(exc.one_line())
 
 
 def synth(
@@ -103,4 +102,4 @@ def synth(
                                  progress.update(bar, completed=done, total=wanted, tokens=tokens))
     err.print(f"{summary['rows']} of {summary['wanted']} rows in {out} (+{summary['added']} now; "
               f"{summary['filtered']} filtered, {summary['failed']} failed: see {Path(summary['errors']).name}); "
-              f"{summary['tokens']:,} teacher tokens", highlight=False)
+              f"{summary['tokens']:,} teacher tokens")

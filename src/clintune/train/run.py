@@ -9,6 +9,7 @@ Under `torchrun` every rank runs this same function on the same data; only rank 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -26,7 +27,7 @@ from transformers.integrations import TensorBoardCallback
 from clintune.config import RunConfig, dump_config, load_config
 from clintune.data.prepare import Prepared, load_for_training, prepare, write_prepared
 from clintune.devices import detect_device, in_distributed_launch, is_main_process, resolve_precision
-from clintune.errors import ClintuneError
+from clintune.errors import ClintuneError, write_failure
 from clintune.memory.estimate import meta_model, model_config_from
 from clintune.memory.plan import MemoryCheck, check_plan
 from clintune.models.fetch import fetch_model
@@ -63,13 +64,42 @@ def run_training(config: RunConfig, out: Path | None = None, resume: bool = Fals
     try:
         summary = _run(config, run_dir, resume, say, memory, callbacks)
     except BaseException as exc:
-        if main:
-            reason = exc.one_line() if isinstance(exc, ClintuneError) else type(exc).__name__
-            set_status(run_dir, "failed", error=reason)
+        if not main:
+            raise
+        problem = exc if isinstance(exc, ClintuneError) else _failed_write(exc, run_dir)
+        _mark_stopped(config, run_dir, exc, problem)
+        if problem is not None and problem is not exc:
+            raise problem from None
         raise
     if main:
         set_status(run_dir, "finished", summary=summary)
     return run_dir
+
+
+def _failed_write(exc: BaseException, run_dir: Path) -> ClintuneError | None:
+    """A checkpoint or the weights that could not be written (a full disk, a file size limit): the user's one line,
+    with the way back."""
+    found = write_failure(exc, str(run_dir))
+    if found is None:
+        return None
+    return ClintuneError(found.what, where=found.where, fix=f"{found.fix}; then rerun the same command with --resume "
+                         f"--out {run_dir} to continue from the last complete checkpoint")
+
+
+def _mark_stopped(config: RunConfig, run_dir: Path, exc: BaseException, problem: ClintuneError | None) -> None:
+    """run.json says the run failed or was interrupted, and why; what a failed save half-wrote is removed first (it
+    cannot be resumed from, and on a full disk it holds the space run.json needs)."""
+    for stage in config.stages:
+        discard_incomplete(run_dir / "checkpoints" / stage)
+    for partial in run_dir.glob("**/.*.partial"):  # weights saved beside their final name; atomic files' temporaries
+        if partial.is_dir():
+            shutil.rmtree(partial, ignore_errors=True)
+        else:
+            partial.unlink(missing_ok=True)
+    interrupted = isinstance(exc, KeyboardInterrupt)
+    reason = problem.one_line() if problem else "interrupted (Ctrl-C)" if interrupted else type(exc).__name__
+    with contextlib.suppress(OSError):  # the disk may still be full: the error line still reaches the user
+        set_status(run_dir, "interrupted" if interrupted else "failed", error=reason)
 
 
 def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say, memory: MemoryCheck | None,
