@@ -8,6 +8,9 @@ import os
 import subprocess
 import sys
 
+import pytest
+
+from bad_input_probe import Probe
 from full_disk import SmallDisk
 
 
@@ -80,3 +83,126 @@ def test_ctrl_c_during_training_marks_the_run_interrupted(tiny_model_dir, tmp_pa
     assert result.returncode != 0 and "KeyboardInterrupt" in result.stderr
     status = json.loads((run / "run.json").read_text())
     assert status["status"] == "interrupted" and status["error"] == "interrupted (Ctrl-C)"
+
+
+@pytest.fixture(scope="module")
+def bad(tmp_path_factory):
+    """A folder of bad inputs, as real exports and hand edits produce them."""
+    root = tmp_path_factory.mktemp("bad")
+    files = {
+        "dup.csv": "note,question,answer,answer\nn1,q1,a1,a2\n",
+        "header_only.csv": "note,question,answer\n",
+        "semicolons.csv": "note;question;answer\nthe note;the question;the answer\n",
+        "tabs.csv": "note\tquestion\tanswer\nthe note\tq\ta\n",
+        "commas.tsv": "note,question,answer\nthe note,q,a\n",
+        "empty.csv": "",
+        "empty.jsonl": "",
+        "blank_lines.jsonl": "\n\n\n",
+        "wide.csv": ",".join(f"col{i}" for i in range(2000)) + "\n" + ",".join("x" * 2000) + "\n",
+        "list.yaml": "- a\n- b\n",
+        "broken.yaml": "train:\n  lr: [1e-4\n",
+        "unknown_key.yaml": "train:\n  learning_rate: 1e-4\n",
+        "good.csv": "note,question,answer\nPatient admitted with pneumonia.,Which infection?,Pneumonia.\n",
+    }
+    for name, text in files.items():
+        (root / name).write_text(text)
+    (root / "latin1.yaml").write_bytes(b"name: x\ntrain:\n  lr: \xff\xfe\x00\n")
+    (root / "binary.yaml").write_bytes(bytes(range(256)) * 4)
+    (root / "binary.csv").write_bytes(bytes(range(256)) * 64)
+    (root / "huge_field.csv").write_text('note,question,answer\n"' + "x" * (48 << 20) + '",q,a\nn,q,a\n')
+    for name, config in {"negative": {"model_type": "llama", "hidden_size": -5, "num_hidden_layers": 2,
+                                      "num_attention_heads": 2, "intermediate_size": 64, "vocab_size": 100},
+                         "zero_layers": {"model_type": "llama", "hidden_size": 64, "num_hidden_layers": 0,
+                                         "num_attention_heads": 2, "intermediate_size": 64, "vocab_size": 100},
+                         "no_type": {"hidden_size": 64}}.items():
+        (root / name).mkdir()
+        (root / name / "config.json").write_text(json.dumps(config))
+    (root / "not_json").mkdir()
+    (root / "not_json" / "config.json").write_text("{hidden_size: 64")
+    (root / "no_config").mkdir()
+    (root / "a_file.txt").write_text("x")
+    (root / "taken").mkdir()
+    (root / "taken" / "mine.txt").write_text("the user's own file")
+    return root
+
+
+def probe_cases(probe: Probe, bad) -> None:
+    csv_ = ("data", "validate")
+    for name, cause in (("dup.csv", "column answer more than once"), ("header_only.csv", "a header and nothing"),
+                        ("semicolons.csv", "separated by ';', not commas"), ("tabs.csv", "separated by tabs"),
+                        ("commas.tsv", "separated by commas, not tabs"), ("empty.csv", "the file is empty"),
+                        ("empty.jsonl", "the file is empty"), ("blank_lines.jsonl", "no rows"),
+                        ("huge_field.csv", "longer than 16 MB"), ("missing.csv", "not found"),
+                        ("binary.csv", "")):
+        probe.expect("data files", [*csv_, bad / name], cause, inputs=(bad / name,))
+    for command in (["data", "stats"], ["data", "scan-phi"], ["data", "prepare", "--out", bad / "prepared"]):
+        for name in ("dup.csv", "semicolons.csv", "header_only.csv"):
+            probe.expect("data files", [*command, bad / name], "", inputs=(bad / name,), absent=(bad / "prepared",))
+    wide = probe.expect("messages", [*csv_, bad / "wide.csv"], "missing columns")
+    assert max(len(line) for line in wide.stderr.splitlines()) < 400 and "and 1,988 more" in wide.stderr
+
+    for name, cause in (("latin1.yaml", "not UTF-8 text (byte 0xff"), ("binary.yaml", "not UTF-8 text"),
+                        ("list.yaml", "must be a YAML mapping"), ("broken.yaml", "not valid YAML"),
+                        ("unknown_key.yaml", "learning_rate"), ("missing.yaml", "no recipe file")):
+        probe.expect("recipes", ["train", bad / name], cause, inputs=(bad / name,))
+    for override, cause in (("train.lr=abc", "train.lr"), ("train.epochs=-1", "train.epochs"),
+                            ("train.batch_size=0", "train.batch_size"), ("nosuch.key=1", "nosuch"),
+                            ("train.method=lorax", "train.method")):
+        probe.expect("recipes", ["train", "demo", override], cause)
+
+    for name, cause in (("negative", "hidden_size must be a whole number of at least 1, not -5"),
+                        ("zero_layers", "num_hidden_layers must be"), ("no_type", "no model_type"),
+                        ("not_json", "not valid JSON"), ("no_config", "has no config.json")):
+        probe.expect("model configs", ["memory", "--model", bad / name], cause)
+        probe.expect("model configs", ["train", "demo", f"model.name={bad / name}", "--out", bad / f"run-{name}"],
+                     cause, absent=(bad / f"run-{name}",))
+        if name != "no_config":
+            probe.expect("model configs", ["memory", "--model", bad / name / "config.json"], cause)
+    probe.expect("model configs", ["memory", "--model", "no-such-model"], "unknown model")
+
+    for args, cause in ((["data", "scan-phi", bad / "good.csv", "--show", "-1"], "--show"),
+                        (["data", "preview", bad / "good.csv", "--tokenizer", "x", "--max-length", "0"],
+                         "--max-length"),
+                        (["data", "preview", bad / "good.csv", "--tokenizer", "x", "--max-length", "-5"],
+                         "--max-length"),
+                        (["data", "validate", bad / "good.csv", "--max-note-chars", "-1"], "--max-note-chars"),
+                        (["data", "generate", "--n", "0", "--out", bad / "g.jsonl"], "--n"),
+                        (["data", "generate", "--n", "3", "--seed", "-1", "--out", bad / "g.jsonl"], "--seed"),
+                        (["data", "generate", "--n", "3", "--plant-phi", "2", "--out", bad / "g.jsonl"],
+                         "--plant-phi"),
+                        (["data", "generate", "--n", "3", "--out", bad / "g.txt"], "name the output with"),
+                        (["data", "prepare", bad / "good.csv", "--out", bad / "p", "--sample", "0"], "--sample"),
+                        (["data", "prepare", bad / "good.csv", "--out", bad / "p", "--test-size", "-1"],
+                         "--test-size"),
+                        (["train", "demo", "--max-memory", "-5GiB"], "above zero"),
+                        (["train", "demo", "--max-memory", "lots"], "not a memory size"),
+                        (["train", "demo", "--nproc", "0"], "--nproc"),
+                        (["memory", "--model", "smollm2-135m-instruct", "--gpu-memory", "0GB"], "above zero"),
+                        (["memory", "--model", "smollm2-135m-instruct", "--seq-len", "0"], "--seq-len"),
+                        (["memory", "--model", "smollm2-135m-instruct", "--lora-r", "0"], "--lora-r"),
+                        (["memory", "--model", "smollm2-135m-instruct", "--method", "qlorax"], "qlorax"),
+                        (["memory", "--model", "smollm2-135m-instruct", "--gpu", "rtx9090"], "rtx9090"),
+                        (["serve", "--model", "x", "--port", "70000"], "--port"),
+                        (["score", "--predictions", bad / "good.csv", "--bootstrap", "-1"], "--bootstrap"),
+                        (["eval", "--model", "x", "--batch-size", "0"], "--batch-size"),
+                        (["nosuch"], "No such command"), (["data", "validate", "--bogus"], "No such option")):
+        probe.expect("options", args, cause, absent=(bad / "g.jsonl", bad / "p"))
+
+    for args, cause in ((["data", "validate", bad / "notes[bold]" / "x.csv"], "notes[bold]"),
+                        (["data", "validate", bad / "a[/x]b.csv"], "a[/x]b.csv"),
+                        (["data", "generate", "--n", "3", "--out", "/proc/clintune-x.jsonl"], "/proc/clintune-x"),
+                        (["data", "generate", "--n", "3", "--out", bad / "a_file.txt" / "x.jsonl"],
+                         "a part of the path is a file"),
+                        (["data", "generate", "--n", "3", "--out", bad / "taken"], "name the output with"),
+                        (["data", "prepare", bad / "good.csv", "--out", bad / "a_file.txt"], "is a file"),
+                        (["data", "prepare", bad / "good.csv", "--out", bad / "taken"], "is not empty"),
+                        (["data", "prepare", bad / "good.csv", "--out", "/proc/clintune-prepared"],
+                         "/proc/clintune-prepared")):
+        probe.expect("paths", args, cause, inputs=(bad / "taken", bad / "a_file.txt"))
+
+
+def test_the_bad_input_probe(bad, tiny_model_dir):
+    probe = Probe()
+    probe_cases(probe, bad)
+    print(probe.table())
+    assert probe.failures() == [], "\n".join(probe.failures())

@@ -50,7 +50,7 @@ def test_an_unreadable_model_config_is_one_line(tmp_path):
         model_config_from(str(tmp_path / "missing"))
     bad = tmp_path / "config.json"
     bad.write_text('{"hidden_size": 8}')
-    with pytest.raises(ClintuneError, match="cannot read a model config"):
+    with pytest.raises(ClintuneError, match="config.json has no model_type"):
         model_config_from(str(bad))
 
 

@@ -74,7 +74,7 @@ def test_suggestions_combine_when_no_single_change_is_enough(phi2_config):
 @pytest.mark.parametrize("args, message", [
     (["--method", "fulll"], "unknown method 'fulll'; did you mean 'full'?"),
     (["--gpu", "t5"], "unknown GPU 't5'"),
-    (["--gpu-memory", "lots"], "--gpu-memory 'lots' is not a size"),
+    (["--gpu-memory", "lots"], "--gpu-memory 'lots' is not a memory size"),
     (["--optimizer", "adam"], "unknown optimizer 'adam'"),
 ])
 def test_bad_options_exit_2_with_one_line(cli, phi2_config, args, message):

@@ -106,5 +106,4 @@ def test_training_data_with_identifiers_is_refused_unless_allowed(tmp_path, cli)
     refused = cli("demo", "--quick", "--out", str(tmp_path / "run"), f"data.path={path}", *every_row)
     assert refused.returncode == 2 and "patient identifiers" in refused.stderr and "--allow-phi" in refused.stderr
     assert "Maria" not in refused.stderr + refused.stdout
-    assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "failed"
-    assert not (tmp_path / "run" / "adapter").exists()
+    assert not (tmp_path / "run").exists()  # refused before a run directory was made

@@ -280,6 +280,9 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
             raise ClintuneError(f"config file not found: {path}", fix="give the path of a YAML recipe")
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError as exc:
+            raise ClintuneError(f"the config is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset "
+                                f"{exc.start})", where=where, fix="save the recipe as UTF-8 text") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             at = f"{path}:{mark.line + 1}" if mark else str(path)

@@ -81,3 +81,12 @@ def write_failure(exc: BaseException, where: str) -> ClintuneError | None:
         return ClintuneError("a file could not be written", where=where,
                              fix="check the free space and permissions there")
     return None
+
+
+def listed(items, limit: int = 12) -> str:
+    """Items for a one-line message: the first `limit`, then how many more ("a, b, c and 214 more"), so a file with
+    thousands of columns still gets a line a person can read."""
+    items = [str(item) for item in items]
+    if len(items) <= limit:
+        return ", ".join(items)
+    return f"{', '.join(items[:limit])} and {len(items) - limit:,} more"

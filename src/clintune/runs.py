@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -18,16 +19,23 @@ from pathlib import Path
 from clintune.errors import ClintuneError
 
 
-def new_run_dir(name: str, out: Path | None) -> Path:
-    """`out` if given, else runs/<name>-<timestamp>/ under the current directory; refuses files and non-empty dirs."""
-    if out is None:
-        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        out = Path("runs") / f"{name}-{stamp}"
-    out = Path(out)
+def timestamped(name: str) -> Path:
+    """runs/<name>-<timestamp> under the current directory: where a command writes when no --out is given."""
+    return Path("runs") / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def check_new_folder(out: Path) -> None:
+    """`out` can become a new result folder: it does not exist, or is an empty folder."""
     if out.exists() and not out.is_dir():
         raise ClintuneError(f"--out {out} is a file, not a folder", fix="give a new or empty folder path")
     if out.is_dir() and any(out.iterdir()):
         raise ClintuneError(f"--out {out} is not empty", fix="give a new or empty folder, so no run is overwritten")
+
+
+def new_run_dir(name: str, out: Path | None) -> Path:
+    """`out` if given, else runs/<name>-<timestamp>/ under the current directory; refuses files and non-empty dirs."""
+    out = Path(out) if out is not None else timestamped(name)
+    check_new_folder(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -63,6 +71,44 @@ def atomic_file(path: Path) -> Iterator[str]:
 def _naming(exc: OSError, path: Path) -> OSError:
     """The same OS error, about the path the user named."""
     return type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno or 0), str(path))
+
+
+@contextmanager
+def staged_folder(out: Path, replaces: tuple[str, ...] = (), keep: str | None = None) -> Iterator[Path]:
+    """Write a folder's results into `.NAME.partial` beside `out` and put that in place of `out` when the block
+    succeeds, so `out` only ever holds a complete result, never a half-written or empty one.
+
+    `out` must be new or empty, or hold an earlier result of the same command (one of the files in `replaces`),
+    which the new one replaces. Files matching the glob `keep` (resumable caches) are carried over from that earlier
+    result, and a failed or interrupted block leaves the working folder in place only when it holds some, so the
+    rerun picks them up; otherwise nothing is left behind."""
+    out = Path(out)
+    if not any((out / name).exists() for name in replaces):
+        check_new_folder(out)
+    work = out.with_name(f".{out.name}.partial")
+    try:
+        work.mkdir(parents=True, exist_ok=True)  # it may hold an interrupted run's caches: they are reused
+        for cache in (out.glob(keep) if keep and out.is_dir() else ()):
+            target = work / cache.relative_to(out)
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(cache, target)
+    except OSError as exc:
+        raise _naming(exc, out) from None
+    try:
+        yield work
+        previous = out.with_name(f".{out.name}.previous")
+        shutil.rmtree(previous, ignore_errors=True)
+        if out.exists():
+            os.replace(out, previous)
+        os.replace(work, out)
+        shutil.rmtree(previous, ignore_errors=True)
+    except BaseException as exc:
+        if not (keep and any(work.glob(keep))):
+            shutil.rmtree(work, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _naming(exc, out) from None
+        raise
 
 
 def write_text(path: Path, text: str) -> None:

@@ -118,7 +118,7 @@ def prepare(path: str | Path, out: Path, columns: str | dict | None = None, toke
     from clintune.data.prepare import prepare as prepare_loaded
     from clintune.data.prepare import write_prepared
     from clintune.prompts.preview import example_token_length
-    from clintune.runs import new_run_dir
+    from clintune.runs import staged_folder
 
     settings = data_section(path=str(path), columns=columns, **options)
     loaded = load(path, columns)
@@ -126,8 +126,10 @@ def prepare(path: str | Path, out: Path, columns: str | dict | None = None, toke
     length = example_token_length(tok, template, chat) if tok is not None else None
     label = f" ({tokenizer}, {template} template)" if tok is not None else ""
     prepared = prepare_loaded(loaded, settings, length, label)
-    folder = new_run_dir("data", Path(out))
-    return PreparedData(folder, write_prepared(prepared, folder), prepared.card, loaded.warnings)
+    out = Path(out)
+    with staged_folder(out) as work:  # an interrupted prepare leaves the whole result or nothing
+        written = [out / path.name for path in write_prepared(prepared, work)]
+    return PreparedData(out, written, prepared.card, loaded.warnings)
 
 
 def generate(n: int, out: Path, seed: int = 0, notes_only: bool = False, plant_phi: float = 0.0,
@@ -144,10 +146,16 @@ def generate(n: int, out: Path, seed: int = 0, notes_only: bool = False, plant_p
     out = Path(out)
     rows = list(track(iter_rows(n, seed, notes_only=notes_only), total=n, description="generating",
                       console=_stderr(), disable=not progress or n < 5000))
+    truth = None
     if plant_phi:
         rows, truth = plant_identifiers(rows, plant_phi, seed)
-        write_json(out.with_name(out.name + ".identifiers.json"), {"identifiers": truth})
     save_rows(rows, out)
+    if truth is not None:
+        try:
+            write_json(out.with_name(out.name + ".identifiers.json"), {"identifiers": truth})
+        except BaseException:
+            out.unlink(missing_ok=True)  # rows without their truth file would be half a result
+            raise
     return out
 
 

@@ -33,6 +33,7 @@ def evaluate(run: Path | None = None, model: str | None = None, adapter: str | N
     from clintune.evaluate.metrics import rouge_tokenizer
     from clintune.evaluate.run_eval import evaluate as run_evaluation
     from clintune.models.load import load_trained
+    from clintune.runs import staged_folder, timestamped
 
     rouge_tokenizer(tokenize)  # a bad name fails before any model loads
     run = Path(run) if run is not None else None
@@ -42,19 +43,23 @@ def evaluate(run: Path | None = None, model: str | None = None, adapter: str | N
     rows, data = _rows(run, data, split, limit)
     chosen = Technique(technique, k)
     train_rows = _train_rows(chosen, train_data, data)
-    out = _out_dir(run, out)
-    opened_judge = judge.open(out) if judge else None  # a missing key fails before any model loads
-    trained = load_trained(run, model, adapter, keep_adapter=compare_base)
-    if template is not None:
-        from clintune.prompts.templates import check_template_length
+    out = Path(out) if out is not None else run / "eval" if run else timestamped("eval")
+    # Results appear in `out` only when complete; generations and judge replies cached on the way survive a failure
+    # (in .NAME.partial beside it), so a rerun asks only what is missing.
+    with staged_folder(out, replaces=("metrics.json",), keep="**/*.cache.jsonl") as work:
+        opened_judge = judge.open(work) if judge else None  # a missing key fails before any model loads
+        trained = load_trained(run, model, adapter, keep_adapter=compare_base)
+        if template is not None:
+            from clintune.prompts.templates import check_template_length
 
-        check_template_length(trained.tokenizer, template)
-        trained.template = template
-    if chat is not None or trained.template == "chat":
-        trained.chat = True if trained.template == "chat" else chat
-    base = _starting_point(run, trained) if compare_base and not trained.has_adapter else None
-    return run_evaluation(trained, rows, out, decoding or Decoding(), batch_size, compare_base, tokenize,
-                          opened_judge, chosen, train_rows, base) | {"out": str(out)}
+            check_template_length(trained.tokenizer, template)
+            trained.template = template
+        if chat is not None or trained.template == "chat":
+            trained.chat = True if trained.template == "chat" else chat
+        base = _starting_point(run, trained) if compare_base and not trained.has_adapter else None
+        metrics = run_evaluation(trained, rows, work, decoding or Decoding(), batch_size, compare_base, tokenize,
+                                 opened_judge, chosen, train_rows, base)
+    return metrics | {"out": str(out)}
 
 
 @dataclass
@@ -92,19 +97,20 @@ def compare_prompts(run: Path | None = None, model: str | None = None, adapter: 
     model name, rows, template, output folder)."""
     from clintune.evaluate.run_eval import compare_techniques
     from clintune.models.load import load_trained
-    from clintune.runs import new_run_dir
+    from clintune.runs import staged_folder, timestamped
 
     run = Path(run) if run is not None else None
     chosen = [Technique(name, k) for name in techniques]
     rows, data = _rows(run, data, split, limit)
     needs_train = [t for t in chosen if t.name in FEW_SHOT]
     train_rows = _train_rows(needs_train[0], train_data, data) if needs_train else []
-    out = new_run_dir("prompt-compare", out)
-    trained = load_trained(run, model, adapter)
-    if template:
-        trained.template = template
-        trained.chat = trained.chat or template == "chat"
-    results = compare_techniques(trained, rows, chosen, out, decoding or Decoding(), batch_size, train_rows)
+    out = Path(out) if out is not None else timestamped("prompt-compare")
+    with staged_folder(out, replaces=("comparison.json",), keep="**/*.cache.jsonl") as work:
+        trained = load_trained(run, model, adapter)
+        if template:
+            trained.template = template
+            trained.chat = trained.chat or template == "chat"
+        results = compare_techniques(trained, rows, chosen, work, decoding or Decoding(), batch_size, train_rows)
     return results, {"model": trained.name, "n": len(rows), "template": trained.template, "out": str(out)}
 
 
@@ -177,11 +183,3 @@ def _starting_point(run: Path, trained):
     base = load_trained(None, config.model.name, None, trust_remote_code=config.model.trust_remote_code)
     base.template, base.chat = trained.template, trained.chat
     return base
-
-
-def _out_dir(run: Path | None, out: Path | None) -> Path:
-    from clintune.runs import new_run_dir
-
-    out = Path(out) if out is not None else (run / "eval" if run else new_run_dir("eval", None))
-    out.mkdir(parents=True, exist_ok=True)
-    return out

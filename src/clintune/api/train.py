@@ -54,8 +54,8 @@ def train(config: RunConfig | str | Path, overrides: Sequence[str] = (), out: Pa
         config.data.allow_phi = allow_phi
     try:
         limit = parse_size(max_memory) if max_memory else None
-    except ValueError:
-        raise ClintuneError(f"--max-memory '{max_memory}' is not a size", fix="write it like 12GiB") from None
+    except ValueError as exc:
+        raise ClintuneError(f"--max-memory {exc}", fix="write it like 12GiB") from None
     return train_command(config, Path(out) if out else None, resume, say, MemoryCheck(limit, force),
                          list(relaunch_argv) if relaunch_argv is not None else None, callbacks)
 

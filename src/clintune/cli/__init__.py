@@ -16,9 +16,11 @@ import warnings
 import typer
 
 from clintune.cli import data, evaluate, memory, serve, train
-from clintune.cli.console import error
+from clintune.cli.console import err, error
 from clintune.errors import INTERNAL_ERROR_EXIT_CODE, USER_ERROR_EXIT_CODE, ClintuneError, os_error
 from clintune.privacy import disable_telemetry
+
+INTERRUPTED_EXIT_CODE = 130
 
 app = typer.Typer(
     help="clintune: build instruction-following clinical LLMs the Asclepius way (synthetic notes, LoRA, evaluation).",
@@ -45,7 +47,18 @@ def main() -> None:
     # PEFT and TRL still call transformers' old checkpointing name; the user can do nothing about it.
     warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
     try:
-        app()  # typer reports usage errors itself (one message, exit 2); our own errors arrive here
+        code = app(standalone_mode=False)  # every error comes here, to be said in one line
+    except typer.TyperException as exc:  # a usage error: an unknown option, a value out of range
+        message = exc.format_message()
+        if "\n" in message:  # a command given without its arguments: the message is its help
+            err.print(message)
+        else:
+            command = getattr(getattr(exc, "ctx", None), "command_path", "clintune")
+            error(f"{message.rstrip('.')}; see `{command} --help`")
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        error("aborted")
+        sys.exit(INTERNAL_ERROR_EXIT_CODE)
     except ClintuneError as exc:
         error(exc.one_line())
         sys.exit(USER_ERROR_EXIT_CODE)
@@ -57,6 +70,10 @@ def main() -> None:
         sys.exit(USER_ERROR_EXIT_CODE)
     except Exception:
         _internal_error()
+    if code == INTERRUPTED_EXIT_CODE:  # Ctrl-C: typer turned it into this exit code
+        error("interrupted (Ctrl-C)")
+    if isinstance(code, int):  # a command's typer.Exit(code), or --help's 0
+        sys.exit(code)
 
 
 def _internal_error() -> None:

@@ -41,8 +41,8 @@ def _warn(lines: list[str]) -> None:
 def validate_cmd(path: PathArg, columns: ColumnsOpt = None,
                  notes_only: Annotated[bool, typer.Option("--notes-only", help="Only a note column is needed.")]
                  = False,
-                 max_note_chars: Annotated[int, typer.Option("--max-note-chars", help="Notes longer than this are "
-                                                             "an error.")] = 16_000,
+                 max_note_chars: Annotated[int, typer.Option("--max-note-chars", min=1, help="Notes longer than "
+                                                             "this are an error.")] = 16_000,
                  as_json: JsonOpt = False):
     """Check data before training; exit 0 when usable, 2 with one line per kind of problem."""
     report = api.validate(path, columns, notes_only or None, max_note_chars)
@@ -96,15 +96,16 @@ def stats_cmd(path: PathArg, columns: ColumnsOpt = None, tokenizer: TokenizerOpt
 def prepare_cmd(path: PathArg,
                 out_dir: Annotated[Path, typer.Option("--out", help="New or empty folder for the splits and card.")],
                 columns: ColumnsOpt = None,
-                max_note_chars: Annotated[int | None, typer.Option(help="Drop notes longer than this.")] = None,
-                max_tokens: Annotated[int | None, typer.Option(help="Drop examples longer than this (needs "
+                max_note_chars: Annotated[int | None, typer.Option(min=1, help="Drop notes longer than this.")] = None,
+                max_tokens: Annotated[int | None, typer.Option(min=1, help="Drop examples longer than this (needs "
                                                                "--tokenizer).")] = None,
                 tokenizer: TokenizerOpt = None, template: TemplateOpt = "asclepius", chat: ChatOpt = True,
-                sample: Annotated[int | None, typer.Option(help="Keep this many rows, stratified by task.")] = None,
-                test_size: Annotated[float, typer.Option(help="Whole number: questions per task; below 1: fraction "
-                                                         "per task.")] = 0.1,
-                val_size: Annotated[float, typer.Option(help="Like --test-size, for validation.")] = 0.1,
-                seed: int = 0,
+                sample: Annotated[int | None, typer.Option(min=1, help="Keep this many rows, stratified by task.")]
+                = None,
+                test_size: Annotated[float, typer.Option(min=0.0, help="Whole number: questions per task; below 1: "
+                                                         "fraction per task.")] = 0.1,
+                val_size: Annotated[float, typer.Option(min=0.0, help="Like --test-size, for validation.")] = 0.1,
+                seed: Annotated[int, typer.Option(min=0, max=2**32 - 1)] = 0,
                 allow_phi: Annotated[str | None, typer.Option("--allow-phi", help="Proceed despite identifier "
                                                               "findings; the reason is recorded.")] = None):
     """Filter, sample and split by patient; write train/validation/test JSONL and data_card.json."""
@@ -123,7 +124,7 @@ def prepare_cmd(path: PathArg,
 @data_app.command("generate")
 def generate_cmd(n: Annotated[int, typer.Option("--n", min=1, help="Rows to write.")],
                  out_file: Annotated[Path, typer.Option("--out", help=".jsonl, .json, .csv or .parquet")],
-                 seed: Annotated[int, typer.Option("--seed")] = 0,
+                 seed: Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1)] = 0,
                  notes_only: Annotated[bool, typer.Option("--notes-only", help="Notes without questions.")] = False,
                  plant_phi: Annotated[float, typer.Option("--plant-phi", min=0.0, max=1.0, help="Fraction of notes "
                                                           "given invented identifiers (truth in FILE.identifiers.json"
@@ -135,7 +136,7 @@ def generate_cmd(n: Annotated[int, typer.Option("--n", min=1, help="Rows to writ
 
 @data_app.command("scan-phi")
 def scan_phi_cmd(path: PathArg, columns: ColumnsOpt = None, as_json: JsonOpt = False,
-                 show: Annotated[int, typer.Option(help="Findings to list (all are counted).")] = 50):
+                 show: Annotated[int, typer.Option(min=0, help="Findings to list (all are counted).")] = 50):
     """Scan for patient identifiers (HIPAA Safe Harbor classes); exit 0 when clean, 2 on findings."""
     scan = api.scan_phi(path, columns, progress=not as_json)
     findings, summary, dataset = scan.findings, scan.summary, scan.dataset
@@ -163,7 +164,7 @@ def preview_cmd(path: PathArg, tokenizer: Annotated[str, typer.Option("--tokeniz
                                                                       "folder.")],
                 template: TemplateOpt = "asclepius", chat: ChatOpt = True, columns: ColumnsOpt = None,
                 n: Annotated[int, typer.Option("--n", min=1)] = 3,
-                max_length: Annotated[int, typer.Option(help="Training max length, to check truncation.")] = 512,
+                max_length: Annotated[int, typer.Option(min=1, help="Training max length, to check truncation.")] = 512,
                 as_json: JsonOpt = False):
     """Show exactly what training sees: trained tokens in green, masked ones grey, the EOS marked."""
     previews = api.preview(path, tokenizer, template, chat, columns, n, max_length)

@@ -84,7 +84,8 @@ def synth(
                                                     "teacher's API key (e.g. OPENAI_API_KEY).")] = None,
     temperature: Annotated[float, typer.Option("--temperature", min=0.0, max=2.0)] = 1.0,
     max_tokens: Annotated[int, typer.Option("--max-tokens", min=1, help="Per teacher reply.")] = 1024,
-    seed: Annotated[int, typer.Option("--seed", help="Seeds each item's task and example questions.")] = 0,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=2**32 - 1, help="Seeds each item's task and "
+                                          "example questions.")] = 0,
 ):
     """Make Asclepius-style training data from case reports with a teacher model; safe to interrupt and rerun."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

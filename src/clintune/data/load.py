@@ -9,6 +9,7 @@ opens, and validation reports the rows; values that are not text are kept as the
 from __future__ import annotations
 
 import codecs
+import csv
 import hashlib
 import io
 import json
@@ -22,7 +23,7 @@ import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict, load_from_disk
 
 from clintune.data.schema import COLUMNS, NOTE_ALIASES, TEXT_COLUMNS, UNSPECIFIED_TASK, parse_column_mapping
-from clintune.errors import ClintuneError
+from clintune.errors import ClintuneError, listed
 from clintune.privacy import hub_offline
 
 FORMATS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "json",
@@ -57,6 +58,8 @@ def load_data(path: str | Path, columns: str | dict | None = None, notes_only: b
         kind = FORMATS.get(path.suffix.lower())
         if kind is None:
             raise ClintuneError(f"unsupported file type '{path.suffix}'", where=source, fix=f"use {SUPPORTED}")
+        if path.stat().st_size == 0:
+            raise ClintuneError("the file is empty", where=source, fix="give a file with a header and rows")
         digest, utf8 = _scan_file(path)
         table = _read_file(path, kind, utf8, non_text)
     elif HUB_ID.match(source) and not source.startswith(".") and path.suffix.lower() not in FORMATS:
@@ -66,6 +69,9 @@ def load_data(path: str | Path, columns: str | dict | None = None, notes_only: b
     # The content hash (plus the mapping) is the dataset's fingerprint: without one, datasets hashes the whole table
     # in memory, which triples peak RSS on a 400 MB file.
     fingerprint = hashlib.sha256(f"{digest}|{sorted(mapping.items())}|{notes_only}".encode()).hexdigest()[:32]
+    if table.num_rows == 0:
+        header = " (a header and nothing under it)" if table.num_columns else ""
+        raise ClintuneError(f"the data has no rows{header}", where=source, fix="give a file with at least one row")
     loaded = _to_schema(table, mapping, notes_only, non_text, source, fingerprint)
     loaded.content_hash = digest
     return loaded
@@ -101,9 +107,11 @@ def _read_file(path: Path, kind: str, utf8: bool, non_text: dict[str, list[int]]
         except (pa.ArrowInvalid, OSError) as exc:
             raise ClintuneError(f"not a readable Parquet file ({exc})", where=where, fix="re-export it") from None
     if kind in ("csv", "tsv"):
+        delimiter = "\t" if kind == "tsv" else ","
+        _check_header(path, delimiter)
         # Valid UTF-8 streams from disk; otherwise the repaired text is parsed from memory.
         data = path if utf8 else io.BytesIO(_decode(path.read_bytes()).encode("utf-8"))
-        options = pa_csv.ParseOptions(delimiter="\t" if kind == "tsv" else ",", newlines_in_values=True)
+        options = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
         text_types = {c: pa.string() for c in (*TEXT_COLUMNS, *NOTE_ALIASES)}
         try:
             return _stream_csv(data, options, text_types)
@@ -111,6 +119,10 @@ def _read_file(path: Path, kind: str, utf8: bool, non_text: dict[str, list[int]]
             if "patient_id" in str(exc):  # ids that look numeric early and textual later: read them all as text
                 data = path if utf8 else io.BytesIO(data.getvalue())
                 return _stream_csv(data, options, {**text_types, "patient_id": pa.string()})
+            if "straddling" in str(exc):  # pyarrow's words for one field larger than a whole read block
+                raise ClintuneError(f"a field is longer than {_BLOCK // 2**20} MB, far more than any note",
+                                    where=where, fix="look for a quote that is opened and never closed, or split "
+                                    "the field") from None
             raise ClintuneError(f"not a readable {kind.upper()} file ({str(exc).splitlines()[0]})", where=where,
                                 fix="check the quoting and the number of fields per row") from None
     if kind == "txt":
@@ -132,9 +144,35 @@ def _read_file(path: Path, kind: str, utf8: bool, non_text: dict[str, list[int]]
     return _records_to_table(records, where, non_text)
 
 
+def _check_header(path: Path, delimiter: str) -> None:
+    """The header row, before the whole file is parsed: column names said twice, or another delimiter than the
+    file type's (a ';'-separated "CSV", as spreadsheets in many locales export it), each get their own line."""
+    with path.open("rb") as handle:
+        sample = _decode(handle.read(1 << 16))
+    lines = sample.splitlines()
+    if not lines:
+        return
+    header = next(csv.reader([lines[0]], delimiter=delimiter), [])
+    repeated = sorted({name for name in header if header.count(name) > 1})
+    if repeated:
+        raise ClintuneError(f"the header names column{'s' if len(repeated) > 1 else ''} {listed(repeated)} "
+                            "more than once", where=str(path), fix="rename or remove the repeated columns")
+    if len(header) == 1:
+        others = [d for d in (";", "\t", "|", ",") if d != delimiter and len(lines[0].split(d)) > 1]
+        if others:
+            shown = {"\t": "tabs", ";": "';'", "|": "'|'", ",": "commas"}[others[0]]
+            expected = "tabs" if delimiter == "\t" else "commas"
+            fix = ("save it as a .tsv file" if others[0] == "\t" else "save it as a .csv file"
+                   if others[0] == "," else "export it again with commas as the separator (or as .jsonl)")
+            raise ClintuneError(f"the columns are separated by {shown}, not {expected}", where=str(path), fix=fix)
+
+
+_BLOCK = 1 << 24
+
+
 def _stream_csv(data, options: pa_csv.ParseOptions, types: dict) -> pa.Table:
     """Block by block (16 MB), which keeps peak memory near the table's own size; one-shot reading peaks at ~5x."""
-    reader = pa_csv.open_csv(data, read_options=pa_csv.ReadOptions(block_size=1 << 24), parse_options=options,
+    reader = pa_csv.open_csv(data, read_options=pa_csv.ReadOptions(block_size=_BLOCK), parse_options=options,
                              convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=False))
     return pa.Table.from_batches(list(reader), schema=reader.schema)
 
@@ -233,7 +271,7 @@ def _to_schema(table: pa.Table, mapping: dict[str, str], notes_only: bool | None
     for column in mapping.values():
         if column not in names:
             raise ClintuneError(f"column '{column}' named in the column mapping is not in the data", where=source,
-                                fix=f"the data has: {', '.join(names)}")
+                                fix=f"the data has: {listed(names)}")
     if "messages" in mapping:
         table = _from_messages(table, mapping.pop("messages"))
     renames = {column: target for target, column in mapping.items()}
@@ -251,7 +289,7 @@ def _to_schema(table: pa.Table, mapping: dict[str, str], notes_only: bool | None
         notes_only = "note" in present and not present & {"question", "answer"}
     extra = [c for c in table.column_names if c not in COLUMNS]
     if extra:
-        warnings.append(f"ignored columns: {', '.join(extra)}")
+        warnings.append(f"ignored columns: {listed(extra)}")
     table = table.select([c for c in COLUMNS if c in present and (not notes_only or c in ("patient_id", "note"))])
     for column in TEXT_COLUMNS:  # Arrow sources with numbers or lists where text belongs
         if column in table.column_names and not pa.types.is_string(table.schema.field(column).type) \

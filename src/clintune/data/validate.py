@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from clintune.data.load import LoadedData
 from clintune.data.schema import QA_REQUIRED, SELF_REFERENCE_PHRASES, TASKS, TEXT_COLUMNS, UNSPECIFIED_TASK
+from clintune.errors import listed
 
 DEFAULT_MAX_NOTE_CHARS = 16_000  # the longest Asclepius note is 5,830 characters; far beyond that is a join gone wrong
 SHOWN_ROWS = 5
@@ -60,8 +61,7 @@ class ValidationReport:
         what = what.format(limit=self.max_note_chars)
         if problem.kind == "missing_columns":
             return f"{problem.severity}: {what}: {problem.detail}; fix: {fix}"
-        shown = ", ".join(str(r) for r in problem.rows[:SHOWN_ROWS]) + (", ..." if len(problem.rows) > SHOWN_ROWS
-                                                                        else "")
+        shown = listed(problem.rows, SHOWN_ROWS)
         detail = f" [{problem.detail}]" if problem.detail else ""
         plural = "s" if len(problem.rows) > 1 else ""
         count = f"{len(problem.rows):,} row{plural} (row{plural} {shown})"
@@ -96,8 +96,8 @@ def validate(loaded: LoadedData, max_note_chars: int = DEFAULT_MAX_NOTE_CHARS) -
     required = ("note",) if loaded.notes_only else QA_REQUIRED
     missing = [c for c in required if c not in dataset.column_names]
     if missing:
-        report.problems.append(Problem("missing_columns", detail=f"{', '.join(missing)} (the data has: "
-                                       f"{', '.join(dataset.column_names) or 'no columns'})"))
+        report.problems.append(Problem("missing_columns", detail=f"{listed(missing)} (the data has: "
+                                       f"{listed(dataset.column_names) or 'no columns'})"))
         return report
 
     columns = [c for c in TEXT_COLUMNS if c in dataset.column_names]

@@ -22,7 +22,6 @@ weights in `train.weights_dtype` resolved as training resolves it (devices.resol
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,19 +42,20 @@ _LAYER_INDEX = re.compile(r"\.(\d+)\.")
 
 def model_config_from(name: str, trust_remote_code: bool = False):
     """A transformers config from a config.json path, a model folder, a cached short name or a hub id."""
+    from huggingface_hub.errors import StrictDataclassError
     from transformers import AutoConfig
 
-    from clintune.models.registry import resolve_model
+    from clintune.models.registry import check_config_file, resolve_model
     from clintune.privacy import hub_offline
 
     path = Path(name)
     try:
         if path.is_file():
-            values = json.loads(path.read_text(encoding="utf-8"))
+            values = check_config_file(path)
             return AutoConfig.for_model(values.pop("model_type"), **values)
         return AutoConfig.from_pretrained(resolve_model(name), trust_remote_code=trust_remote_code,
                                           local_files_only=hub_offline())
-    except (OSError, ValueError, KeyError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, KeyError, StrictDataclassError) as exc:  # what transformers' own checks raise
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ClintuneError(f"cannot read a model config from '{name}': {first}",
                             fix="give a config.json, a model folder, a cached short name or a hub id") from None

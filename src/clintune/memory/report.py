@@ -49,9 +49,8 @@ def gpu_target(gpu: str | None, gpu_memory: str | None, device: str) -> Target:
     if gpu_memory:
         try:
             capacity = parse_size(gpu_memory)
-        except ValueError:
-            raise ClintuneError(f"--gpu-memory '{gpu_memory}' is not a size", fix="write it like 16GiB, 24GB or "
-                                "15360MiB") from None
+        except ValueError as exc:
+            raise ClintuneError(f"--gpu-memory {exc}", fix="write it like 16GiB, 24GB or 15360MiB") from None
         return Target(device, capacity, f"{capacity / GIB:.1f} GiB", True)
     return Target(device, None, None, True)
 

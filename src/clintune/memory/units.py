@@ -19,4 +19,10 @@ def parse_size(text: str) -> int:
     unit = value[len(number):]
     if unit not in units or not number:
         raise ValueError(f"'{text}' is not a memory size")
-    return int(float(number) * units[unit])
+    try:
+        size = int(float(number) * units[unit])
+    except (ValueError, OverflowError):  # "1.2.3GiB", "infGiB"
+        raise ValueError(f"'{text}' is not a memory size") from None
+    if size <= 0:
+        raise ValueError(f"'{text}' is not a memory size above zero")
+    return size

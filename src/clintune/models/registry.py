@@ -79,6 +79,7 @@ def resolve_model(name: str) -> str:
     if local.is_dir():
         if not (local / "config.json").is_file():
             raise ClintuneError(f"folder {local} has no config.json", fix="point at a saved Hugging Face model folder")
+        check_config_file(local / "config.json")
         return str(local)
     cached = cached_path(name)
     if cached is not None:
@@ -94,3 +95,31 @@ def resolve_model(name: str) -> str:
         return name
     known = ", ".join(KNOWN_MODELS)
     raise ClintuneError(f"unknown model '{name}'", fix=f"use a local folder, a hub id, or one of: {known}")
+
+
+# The sizes every decoder config states; a zero or negative one fails deep inside transformers, if at all.
+_POSITIVE_SIZES = ("hidden_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+                   "intermediate_size", "vocab_size", "head_dim", "max_position_embeddings")
+
+
+def check_config_file(path: Path) -> dict:
+    """A model's config.json, read and checked before transformers sees it: a JSON object with a model_type and
+    positive sizes (the text config's too, for multimodal models). Returns its values."""
+    try:
+        values = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ClintuneError(f"config.json is not valid JSON ({str(exc).splitlines()[0]})", where=str(path),
+                            fix="restore the model's own config.json") from None
+    if not isinstance(values, dict):
+        raise ClintuneError("config.json must hold a JSON object", where=str(path),
+                            fix="restore the model's own config.json")
+    if not values.get("model_type"):
+        raise ClintuneError("config.json has no model_type", where=str(path),
+                            fix='add the architecture\'s name, e.g. "model_type": "llama", as saved models have it')
+    for block in (values, values.get("text_config") or {}):
+        for key in _POSITIVE_SIZES:
+            value = block.get(key)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+                raise ClintuneError(f"config.json: {key} must be a whole number of at least 1, not {value!r}",
+                                    where=str(path), fix="restore the model's own config.json")
+    return values

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from clintune.errors import ClintuneError
+from clintune.errors import ClintuneError, listed
 
 
 def linear_layer_names(model: nn.Module) -> list[str]:
@@ -33,8 +33,8 @@ def resolve_targets(model: nn.Module, targets: str | list[str]) -> list[str]:
     missing = [t for t in requested if t not in available]
     if missing or not requested:
         raise ClintuneError(
-            f"LoRA target(s) {', '.join(missing) or '(none)'} match no linear layer of this model",
-            fix=f"choose from {', '.join(available)} or all-linear",
+            f"LoRA target(s) {listed(missing) or '(none)'} match no linear layer of this model",
+            fix=f"choose from {listed(available)} or all-linear",
         )
     return requested
 

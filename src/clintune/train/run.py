@@ -35,7 +35,7 @@ from clintune.models.load import load_tokenizer
 from clintune.models.registry import KNOWN_MODELS
 from clintune.models.targets import count_parameters
 from clintune.prompts.preview import example_token_length
-from clintune.runs import new_run_dir, read_status, set_status, write_json, write_text
+from clintune.runs import check_new_folder, new_run_dir, read_status, set_status, timestamped, write_json, write_text
 from clintune.train.callbacks import CommitCheckpoints, MetricsLog, RichProgress
 from clintune.train.card import model_card
 from clintune.train.collator import BlockCollator, LeftPaddingCollator, PaddingFreeCollator
@@ -50,19 +50,30 @@ Say = Callable[[str], None]
 
 def run_training(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print,
                  memory: MemoryCheck | None = None, callbacks: Sequence[TrainerCallback] = ()) -> Path:
-    run_dir = open_run(config, out, resume)
     main = is_main_process()
     if not main:  # one voice: the other ranks do the same work in silence
         import datasets
 
         datasets.disable_progress_bars()
         say = _silent
+    # What can be wrong with the inputs (--out, the model, its config, the data) is found before a run directory
+    # exists, so a refused run leaves nothing behind.
+    run_dir = open_run(config, out, resume) if resume else None  # resuming only reads the run
+    if not resume and not in_distributed_launch():
+        out = Path(out) if out is not None else timestamped(config.name)
+        check_new_folder(out)
+    inputs = _checked_inputs(config, say)
+    run_dir = run_dir or open_run(config, out, resume)
     if main and not resume:
         write_text(run_dir / "config.yaml", dump_config(config))
     if main:
         set_status(run_dir, "running", command="train")
     try:
-        summary = _run(config, run_dir, resume, say, memory, callbacks)
+        say(f"device {inputs.device}, precision {inputs.precision}; run directory {run_dir}")
+        if main:
+            write_prepared(inputs.prepared, run_dir / "data")
+        summary = train_stages(config, inputs.tokenizer, inputs.prepared.splits["train"], run_dir, inputs.device,
+                               inputs.precision, resume, say, memory, callbacks).summary
     except BaseException as exc:
         if not main:
             raise
@@ -74,6 +85,27 @@ def run_training(config: RunConfig, out: Path | None = None, resume: bool = Fals
     if main:
         set_status(run_dir, "finished", summary=summary)
     return run_dir
+
+
+@dataclass
+class _Inputs:
+    tokenizer: object
+    prepared: Prepared
+    device: str
+    precision: str
+
+
+def _checked_inputs(config: RunConfig, say: Say) -> _Inputs:
+    """The model fetched and its config checked, the data loaded, validated, filtered and split: nothing written."""
+    name = config.model.name
+    if name in KNOWN_MODELS and is_main_process():
+        fetch_model(name, say=say)
+    model_config_from(name, config.model.trust_remote_code)  # a broken config.json is refused here, by name
+    tokenizer = load_tokenizer(name, trust_remote_code=config.model.trust_remote_code)
+    device = detect_device()
+    token_length = example_token_length(tokenizer, config.prompt.template, config.prompt.chat)
+    prepared = prepare(load_for_training(config.data), config.data, token_length if config.data.max_tokens else None)
+    return _Inputs(tokenizer, prepared, device, resolve_precision(config.train.precision, device))
 
 
 def _failed_write(exc: BaseException, run_dir: Path) -> ClintuneError | None:
@@ -100,29 +132,6 @@ def _mark_stopped(config: RunConfig, run_dir: Path, exc: BaseException, problem:
     reason = problem.one_line() if problem else "interrupted (Ctrl-C)" if interrupted else type(exc).__name__
     with contextlib.suppress(OSError):  # the disk may still be full: the error line still reaches the user
         set_status(run_dir, "interrupted" if interrupted else "failed", error=reason)
-
-
-def _run(config: RunConfig, run_dir: Path, resume: bool, say: Say, memory: MemoryCheck | None,
-         callbacks: Sequence[TrainerCallback]) -> dict:
-    name = config.model.name
-    if name in KNOWN_MODELS and is_main_process():
-        fetch_model(name, say=say)
-    tokenizer = load_tokenizer(name, trust_remote_code=config.model.trust_remote_code)
-    device = detect_device()
-    precision = resolve_precision(config.train.precision, device)
-    say(f"device {device}, precision {precision}; run directory {run_dir}")
-    prepared = prepare_data(config, tokenizer, run_dir)
-    return train_stages(config, tokenizer, prepared.splits["train"], run_dir, device, precision, resume, say,
-                        memory, callbacks).summary
-
-
-def prepare_data(config: RunConfig, tokenizer, run_dir: Path) -> Prepared:
-    """The data layer's own preparation (validation, filters, identifier scan, patient split), recorded in the run."""
-    token_length = example_token_length(tokenizer, config.prompt.template, config.prompt.chat)
-    prepared = prepare(load_for_training(config.data), config.data, token_length if config.data.max_tokens else None)
-    if is_main_process():
-        write_prepared(prepared, run_dir / "data")
-    return prepared
 
 
 def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Path, device: str, precision: str,
