@@ -81,6 +81,27 @@ class Probe:
         self.results.append((group, [str(a) for a in args], detail))
         return outcome
 
+    def expect_http(self, group: str, client, method: str, path: str, status: int, body=None, raw: bytes | None = None,
+                    headers: dict | None = None, param: str | None = None):
+        """One bad request to a real server: HTTP `status` with OpenAI's error shape ({"error": {"message", "type",
+        "param", "code"}}) naming `param` when given, and never a 5xx for a client's mistake."""
+        response = client.request(method, path, json=body if raw is None else None, content=raw, headers=headers)
+        problems = []
+        if response.status_code != status:
+            problems.append(f"HTTP {response.status_code}, not {status}")
+        try:
+            error = response.json().get("error") or {}
+        except ValueError:
+            error = {}
+        if not {"message", "type", "param", "code"} <= set(error):
+            problems.append("not an OpenAI-shaped error")
+        if param is not None and not str(error.get("param")).startswith(param):  # "messages.0.role" names messages
+            problems.append(f"param {error.get('param')!r}, not {param!r}")
+        shown = raw[:60].decode(errors="replace") if raw is not None else str(body)[:100]
+        detail = f"{'; '.join(problems)} -- {response.text[:200]!r}" if problems else ""
+        self.results.append((group, [method, path, shown], detail))
+        return response
+
     def failures(self) -> list[str]:
         return [f"[{group}] clintune {' '.join(args)}: {detail}" for group, args, detail in self.results if detail]
 

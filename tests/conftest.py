@@ -88,3 +88,12 @@ def start_server():
         return start_background_server("--run" if run else "--model", str(model_dir), *extra, env_extra=env_extra)
 
     return start
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The bad-input probe's table (inputs tried, handled, failed by group), from whichever worker ran it."""
+    for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", []):
+        for name, table in getattr(report, "user_properties", []):
+            if name == "bad_input_probe" and report.when == "call":
+                terminalreporter.write_sep("-", "bad-input probe")
+                terminalreporter.write_line(table)

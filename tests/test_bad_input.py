@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -201,8 +202,100 @@ def probe_cases(probe: Probe, bad) -> None:
         probe.expect("paths", args, cause, inputs=(bad / "taken", bad / "a_file.txt"))
 
 
-def test_the_bad_input_probe(bad, tiny_model_dir):
+def more_data_file_cases(probe: Probe, bad, tiny_model_dir) -> None:
+    """The same broken files through every command that reads data: each must say the same thing."""
+    files = {"dup.csv": "more than once", "semicolons.csv": "separated by ';'", "tabs.csv": "separated by tabs",
+             "commas.tsv": "separated by commas", "empty.csv": "the file is empty", "header_only.csv": "no rows",
+             "blank_lines.jsonl": "no rows", "missing.csv": "not found"}
+    for name, cause in files.items():
+        path = bad / name
+        for args in (["data", "stats", path], ["data", "scan-phi", path],
+                     ["data", "preview", path, "--tokenizer", tiny_model_dir],
+                     ["data", "prepare", path, "--out", bad / "prepared"],
+                     ["train", "demo", f"model.name={tiny_model_dir}", f"data.path={path}", "--out", bad / "run"],
+                     ["eval", "--model", tiny_model_dir, "--data", path, "--out", bad / "eval"]):
+            probe.expect("data files", args, cause, inputs=(path,) if path.exists() else (),
+                         absent=(bad / "prepared", bad / "run", bad / "eval"))
+
+
+def serve_cases(probe: Probe, bad, tiny_model_dir) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        probe.expect("serve", ["serve", "--model", tiny_model_dir, "--port", port], "already in use")
+    for host, cause in (("no.such.host.invalid", "does not resolve"), ("10.255.255.1", "not an address of this")):
+        probe.expect("serve", ["serve", "--model", tiny_model_dir, "--host", host], cause)
+    for args, cause in ((["serve", "--model", tiny_model_dir, "--grace", "-1"], "--grace"),
+                        (["serve", "--model", tiny_model_dir, "--max-queue", "0"], "--max-queue"),
+                        (["serve", "--model", tiny_model_dir, "--max-body", "10"], "--max-body"),
+                        (["serve", "--model", tiny_model_dir, "--api-key-env", "CLINTUNE_NO_SUCH_VARIABLE"],
+                         "empty or unset"),
+                        (["serve", "--model", bad / "no_type"], "no model_type"),
+                        (["serve", "--run", bad / "taken"], ""),
+                        (["chat", "--model", bad / "negative"], "hidden_size")):
+        probe.expect("serve", args, cause)
+
+
+KEY = "probe-key-not-a-secret"
+
+
+@pytest.fixture(scope="module")
+def server(tiny_model_dir):
+    from clintune.serve.background import start_background_server
+
+    process, url = start_background_server("--model", str(tiny_model_dir), "--api-key-env", "CLINTUNE_PROBE_KEY",
+                                           "--max-tokens", "64", "--max-body", "4096",
+                                           env_extra={"CLINTUNE_PROBE_KEY": KEY})
+    yield url
+    process.send_signal(signal.SIGTERM)
+    process.communicate(timeout=60)
+
+
+def http_cases(probe: Probe, url: str) -> None:
+    import httpx
+
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {KEY}"}, timeout=120) as client:
+        chat = {"messages": [{"role": "user", "content": "Summarise: 67M with CAP."}], "max_tokens": 4}
+        plain = {"prompt": "The patient", "max_tokens": 4}
+        for path, good in (("/v1/chat/completions", chat), ("/v1/completions", plain)):
+            for stream in (False, True):
+                for seed in (2**64, 10**30, -1, 2**63, "abc", 1.5):
+                    probe.expect_http("server", client, "POST", path, 400, {**good, "stream": stream, "seed": seed},
+                                      param="seed")
+            for field, values in (("max_tokens", (-1, 0, "x", 10**9, 2**70, 65)),
+                                  ("temperature", (-1, 3, "hot", None)), ("top_p", (0, 2, -0.5)),
+                                  ("n", (2, 0)), ("stop", (5, [1])), ("stream", ("yes", [])),
+                                  ("max_completion_tokens", (-2, 0))):
+                for value in values:
+                    probe.expect_http("server", client, "POST", path, 400, {**good, field: value}, param=field)
+            probe.expect_http("server", client, "POST", path, 404, {**good, "model": "gpt-4o"}, param="model")
+            probe.expect_http("server", client, "POST", path, 400, raw=b'{"messages": [', param=None)
+            probe.expect_http("server", client, "POST", path, 400, raw=b"[1, 2, 3]")
+            probe.expect_http("server", client, "POST", path, 400, raw=b"\xff\xfe\x00garbage")
+            probe.expect_http("server", client, "POST", path, 400, raw=b"")
+            probe.expect_http("server", client, "POST", path, 413, raw=b'{"x": "' + b"y" * 8000 + b'"}')
+            probe.expect_http("server", client, "POST", path, 401, good, headers={"Authorization": "Bearer wrong"})
+            probe.expect_http("server", client, "GET", path, 405)
+        for messages in ([], [{}], [{"role": "robot", "content": "hi"}], [{"role": "user", "content": 5}],
+                         [{"role": "user"}], "hello", None):
+            probe.expect_http("server", client, "POST", "/v1/chat/completions", 400,
+                              {"messages": messages, "max_tokens": 4}, param="messages")
+        for prompt in (5, [], ["a", "b"], None, {"text": "x"}):
+            probe.expect_http("server", client, "POST", "/v1/completions", 400, {"prompt": prompt, "max_tokens": 4},
+                              param="prompt")
+        probe.expect_http("server", client, "GET", "/v1/nothing-here", 404)
+        probe.expect_http("server", client, "GET", "/v1/models", 401, headers={"Authorization": "Bearer nope"})
+
+
+def test_the_bad_input_probe(bad, tiny_model_dir, server, record_property):
     probe = Probe()
     probe_cases(probe, bad)
-    print(probe.table())
+    more_data_file_cases(probe, bad, tiny_model_dir)
+    serve_cases(probe, bad, tiny_model_dir)
+    http_cases(probe, server)
+    record_property("bad_input_probe", probe.table())  # shown at the end of the test run (conftest.py)
     assert probe.failures() == [], "\n".join(probe.failures())
+    assert len(probe.results) >= 200

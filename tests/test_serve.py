@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import httpx
 import openai
@@ -89,7 +90,7 @@ def test_a_full_queue_is_refused_at_once_and_what_waits_is_served(tiny_model_dir
     import asyncio
 
     from clintune.serve.engine import Generated, Sampling, open_served
-    from clintune.serve.worker import GenerationWorker, Job, QueueFull
+    from clintune.serve.worker import GenerationWorker, Job, QueueFull, ShuttingDown
 
     served = open_served(None, str(tiny_model_dir), None)
     worker, loop = GenerationWorker(served, max_queue=2), asyncio.new_event_loop()
@@ -109,9 +110,85 @@ def test_a_full_queue_is_refused_at_once_and_what_waits_is_served(tiny_model_dir
     finished = [loop.run_until_complete(result(job)) for job in jobs]
     assert all(isinstance(item, Generated) and item.completion_tokens >= 1 for item in finished)
     worker.stop()
-    with pytest.raises(QueueFull, match="shutting down"):
+    with pytest.raises(ShuttingDown):
         worker.submit(Job(ids, Sampling(max_tokens=4), loop))
     loop.close()
+
+
+def test_a_client_that_disconnects_frees_its_slot_at_once(tiny_model_dir):
+    # The app over ASGI with its worker never started, so both requests stay queued until their clients hang up:
+    # the slots must come free then, not when a generation would have reached them. No timing involved.
+    import asyncio
+
+    from clintune.serve.app import ServerLimits, create_app
+    from clintune.serve.engine import open_served
+
+    app = create_app(open_served(None, str(tiny_model_dir), None), ServerLimits(max_queue=2))
+
+    async def call(method: str, path: str, body: dict | None = None, hang_up: asyncio.Event | None = None):
+        sent, raw = [], json.dumps(body or {}).encode()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "path": path,
+                 "raw_path": path.encode(), "query_string": b"", "root_path": "", "scheme": "http",
+                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())],
+                 "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 2)}
+        messages = [{"type": "http.request", "body": raw, "more_body": False}]
+
+        async def receive():
+            if messages:
+                return messages.pop(0)
+            await (hang_up.wait() if hang_up else asyncio.Event().wait())
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            sent.append(message)
+
+        await app(scope, receive, send)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        body_bytes = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return start["status"], json.loads(body_bytes) if body_bytes else None
+
+    async def scenario():
+        hang_up = asyncio.Event()
+        ask = {"prompt": "The patient", "max_tokens": 8}
+        waiting = [asyncio.create_task(call("POST", "/v1/completions", ask, hang_up)) for _ in range(2)]
+        while (await call("GET", "/health"))[1]["queued"] < 2:
+            await asyncio.sleep(0.01)
+        assert (await call("POST", "/v1/completions", ask))[0] == 429  # the queue is full
+        hang_up.set()
+        answered = await asyncio.wait_for(asyncio.gather(*waiting), 120)  # a bound, so a broken build fails
+        assert [status for status, _ in answered] == [499, 499]
+        health = (await call("GET", "/health"))[1]
+        assert health["queued"] == 0 and health["cancelled"] == 2
+        third = asyncio.create_task(call("POST", "/v1/completions", ask))  # the freed slot takes a new request
+        while (await call("GET", "/health"))[1]["queued"] < 1:
+            await asyncio.sleep(0.01)
+        third.cancel()
+
+    asyncio.run(scenario())
+
+
+def test_a_stop_signal_answers_every_request_and_never_500(tiny_model_dir):
+    # SIGTERM while requests run and wait: each gets its answer (finished within the grace period) or 503 with
+    # Retry-After, never a 500; the server exits 0. How many finish depends on speed; that none fails does not.
+    from clintune.serve.background import start_background_server
+
+    process, url = start_background_server("--model", str(tiny_model_dir), "--max-tokens", "1000", "--grace", "1")
+    body = {"prompt": "The patient", "max_tokens": 1000, "temperature": 1.0}
+
+    def ask(i):
+        return httpx.post(f"{url}/v1/completions", json={**body, "stream": i == 0}, timeout=120)
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        futures = [pool.submit(ask, i) for i in range(6)]
+        while not httpx.get(f"{url}/health", timeout=30).json()["busy"]:
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)
+        responses = [f.result() for f in futures]
+    assert {r.status_code for r in responses} <= {200, 503}
+    assert all(r.headers.get("retry-after") for r in responses if r.status_code == 503)
+    assert all(r.json()["error"]["code"] == "shutting_down" for r in responses if r.status_code == 503)
+    stderr = process.communicate(timeout=60)[1]
+    assert process.returncode == 0 and "Traceback" not in stderr and "stopped" in stderr
 
 
 def test_a_burst_bigger_than_the_queue_never_crashes_the_server(server):

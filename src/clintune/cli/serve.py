@@ -35,10 +35,12 @@ def serve(
     = 8,
     max_body: Annotated[int, typer.Option("--max-body", min=1024, help="Largest request body in bytes.")]
     = 1 << 20,
+    grace: Annotated[float, typer.Option("--grace", min=0.0, max=600.0, help="Seconds a running generation may "
+                                         "finish after Ctrl-C or SIGTERM; waiting requests get 503 at once.")]
+    = 5.0,
 ):
     """Serve a model over the OpenAI API: /v1/chat/completions (streaming too), /v1/completions, /v1/models."""
-    api.serve(run, model, adapter, host, port, api_key_env, max_tokens, max_queue, max_body,
-              say=err.print)
+    api.serve(run, model, adapter, host, port, api_key_env, max_tokens, max_queue, max_body, grace, say=err.print)
 
 
 def chat(

@@ -6,21 +6,25 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import re
 import time
 import uuid
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clintune.models.load import Trained
 from clintune.serve.engine import Generated, Sampling
-from clintune.serve.worker import GenerationWorker, Job, QueueFull
+from clintune.serve.worker import GenerationWorker, Job, QueueFull, ShuttingDown
+
+_UNION_BRANCH = re.compile(r"^(str|int|float|bool|list|dict|none)$|\[")
 
 
 @dataclass
@@ -29,13 +33,20 @@ class ServerLimits:
     max_queue: int = 8  # requests waiting behind the running one; more get 429
     max_body: int = 1 << 20  # bytes of a request body; more get 413
     api_key: str | None = None
+    grace: float = 5.0  # seconds the running generation may go on after a stop signal; then its client gets 503
 
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str, kind: str = "invalid_request_error", param: str | None = None,
-                 code: str | None = None):
+                 code: str | None = None, headers: dict | None = None):
         super().__init__(message)
         self.status, self.message, self.kind, self.param, self.code = status, message, kind, param, code
+        self.headers = headers
+
+
+def _shutting_down() -> ApiError:
+    return ApiError(503, "the server is shutting down; retry shortly (or at another server)", "server_error",
+                    code="shutting_down", headers={"Retry-After": "5"})
 
 
 def _error(status: int, message: str, kind: str, param: str | None = None, code: str | None = None,
@@ -65,9 +76,9 @@ class _Sampled(BaseModel):
     temperature: float = Field(1.0, ge=0.0, le=2.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
     n: int = Field(1, ge=1, le=1, description="one choice per request")
-    stream: bool = False
+    stream: StrictBool = False  # "yes" is not true
     stop: str | list[str] | None = None
-    seed: int | None = None
+    seed: int | None = Field(None, ge=0, le=2**63 - 1)  # what torch.manual_seed takes
 
 
 class ChatRequest(_Sampled):
@@ -104,13 +115,27 @@ class _BodyLimit:
         return await self.app(scope, counted, send)
 
 
-def create_app(served: Trained, limits: ServerLimits) -> FastAPI:
+def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], bool] | None = None) -> FastAPI:
+    """The app; `stopping` says when the server hosting it has been told to stop (a signal), so it can drain: new
+    requests and those waiting get 503 with Retry-After, the running generation has `limits.grace` seconds."""
     worker = GenerationWorker(served, limits.max_queue)
+
+    async def drain_when_stopping():
+        while not stopping():
+            await asyncio.sleep(0.1)
+        worker.drain()
+        deadline = time.monotonic() + limits.grace
+        while worker.running is not None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        worker.stop()
 
     @asynccontextmanager
     async def lifespan(_app):
         worker.start()
+        watcher = asyncio.create_task(drain_when_stopping()) if stopping else None
         yield
+        if watcher:
+            watcher.cancel()
         worker.stop()
 
     app = FastAPI(title="clintune", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
@@ -119,14 +144,16 @@ def create_app(served: Trained, limits: ServerLimits) -> FastAPI:
 
     @app.exception_handler(ApiError)
     async def api_error(_request, exc: ApiError):
-        return _error(exc.status, exc.message, exc.kind, exc.param, exc.code)
+        return _error(exc.status, exc.message, exc.kind, exc.param, exc.code, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request, exc: RequestValidationError):
         first = exc.errors()[0]
         if first.get("type") == "json_invalid":
             return _error(400, "the request body is not valid JSON", "invalid_request_error")
-        where = ".".join(str(p) for p in first.get("loc", ())[1:]) or None
+        # The location without pydantic's union branches: "stop.str" is about "stop".
+        path = [str(p) for p in first.get("loc", ())[1:] if isinstance(p, int) or not _UNION_BRANCH.match(str(p))]
+        where = ".".join(path) or None
         return _error(400, f"{where or 'body'}: {first.get('msg', 'invalid')}", "invalid_request_error", where)
 
     @app.exception_handler(StarletteHTTPException)
@@ -143,7 +170,8 @@ def create_app(served: Trained, limits: ServerLimits) -> FastAPI:
 
     @app.get("/health")
     async def health():
-        return {"status": "ok", "model": served.name, "queued": worker.jobs.qsize()}
+        return {"status": "stopping" if worker.draining else "ok", "model": served.name, "queued": worker.queued(),
+                "busy": worker.running is not None, "cancelled": worker.cancelled}
 
     @app.get("/v1/models", dependencies=[Depends(authorised)])
     async def models():
@@ -151,23 +179,23 @@ def create_app(served: Trained, limits: ServerLimits) -> FastAPI:
                                             "owned_by": "clintune"}]}
 
     @app.post("/v1/chat/completions", dependencies=[Depends(authorised)])
-    async def chat_completions(body: ChatRequest):
+    async def chat_completions(body: ChatRequest, request: Request):
         tokenizer = served.tokenizer
         if not getattr(tokenizer, "chat_template", None):
             raise ApiError(400, "this model has no chat template; use /v1/completions", param="messages")
         messages = [{"role": m.role, "content": m.text()} for m in body.messages]
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-        return await _respond(body, ids, chat=True)
+        return await _respond(body, ids, True, request)
 
     @app.post("/v1/completions", dependencies=[Depends(authorised)])
-    async def completions(body: CompletionRequest):
+    async def completions(body: CompletionRequest, request: Request):
         prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
         if len(prompts) != 1:
             raise ApiError(400, "send one prompt per request", param="prompt")
-        return await _respond(body, served.tokenizer(prompts[0])["input_ids"], chat=False)
+        return await _respond(body, served.tokenizer(prompts[0])["input_ids"], False, request)
 
-    async def _respond(body: _Sampled, ids: list[int], chat: bool):
+    async def _respond(body: _Sampled, ids: list[int], chat: bool, request: Request):
         if body.model not in (None, served.name):
             raise ApiError(404, f"model '{body.model}' is not served here; this server serves '{served.name}'",
                            param="model", code="model_not_found")
@@ -186,27 +214,40 @@ def create_app(served: Trained, limits: ServerLimits) -> FastAPI:
         except QueueFull as exc:
             return _error(429, f"server busy: {exc}; retry shortly", "rate_limit_error", code="queue_full",
                           headers={"Retry-After": "1"})
+        except ShuttingDown:
+            raise _shutting_down() from None
         ident = f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex}"
         if body.stream:
             return StreamingResponse(_events(job, ident, chat), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache"})
         try:
-            text, result = await _collect(job)
-        except asyncio.CancelledError:
-            job.cancelled = True
-            raise
+            collected = await _collect(job, request)
+        finally:
+            worker.cancel(job)  # a no-op once it finished; frees the slot of a request that ended any other way
+        if collected is None:  # the client went away; nobody reads this
+            return Response(status_code=499)
+        text, result = collected
         choice = ({"index": 0, "message": {"role": "assistant", "content": text}} if chat
                   else {"index": 0, "text": text, "logprobs": None})
         return {"id": ident, "object": "chat.completion" if chat else "text_completion", "created": int(time.time()),
                 "model": served.name, "choices": [{**choice, "finish_reason": result.finish_reason}],
                 "usage": _usage(result)}
 
-    async def _collect(job: Job) -> tuple[str, Generated]:
+    async def _collect(job: Job, request: Request) -> tuple[str, Generated] | None:
+        """The whole answer; None when the client disconnects first (checked while waiting, so its request is
+        cancelled within a quarter of a second)."""
         pieces = []
         while True:
-            item = await job.pieces.get()
+            try:
+                item = await asyncio.wait_for(job.pieces.get(), timeout=0.25)
+            except TimeoutError:
+                if await request.is_disconnected():
+                    return None
+                continue
             if isinstance(item, str):
                 pieces.append(item)
+            elif isinstance(item, ShuttingDown):
+                raise _shutting_down()
             elif isinstance(item, Exception):
                 raise ApiError(503, f"generation failed: {item}", "server_error")
             else:
@@ -237,7 +278,7 @@ def create_app(served: Trained, limits: ServerLimits) -> FastAPI:
                     yield "data: [DONE]\n\n"
                     return
         finally:
-            job.cancelled = True  # a client that went away stops its generation at the next token
+            worker.cancel(job)  # a client that went away frees its slot, or stops its generation at the next token
 
     return app
 
