@@ -66,25 +66,27 @@ def test_kill_9_mid_run_then_resume_matches_an_uninterrupted_run(cli, tiny_model
     whole = tmp_path / "whole"
     assert cli(*args, "--out", str(whole), timeout=300).returncode == 0
 
-    # kill -9 right after checkpoint 4 is committed: the run kills itself from a TrainerCallback passed through the
-    # public API (it runs after clintune's own, which commits the checkpoint), so no timing is involved.
+    # kill -9 at step 7: checkpoint 4 is committed, steps 5 and 6 are logged, checkpoint 8 is not written. The run
+    # kills itself from a TrainerCallback passed through the public API, so no timing is involved.
     broken = tmp_path / "broken"
     code = ("import os, signal, sys\n"
             "from pathlib import Path\n"
             "from transformers import TrainerCallback\n"
             "from clintune import api\n"
-            "class KillAfterCheckpoint4(TrainerCallback):\n"
-            "    def on_save(self, args, state, control, **kwargs):\n"
-            "        if state.global_step == 4:\n"
+            "class KillAtStep7(TrainerCallback):\n"
+            "    def on_step_end(self, args, state, control, **kwargs):\n"
+            "        if state.global_step == 7:\n"
             "            os.kill(os.getpid(), signal.SIGKILL)\n"
             "api.train(api.load_config('demo', sys.argv[2:]), out=Path(sys.argv[1]), say=lambda _: None,\n"
-            "          callbacks=[KillAfterCheckpoint4()])\n")
+            "          callbacks=[KillAtStep7()])\n")
     killed = subprocess.run([sys.executable, "-c", code, str(broken), *args[2:]], capture_output=True, text=True,
                             timeout=300)
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
     assert (broken / "checkpoints" / "sft" / "checkpoint-4" / "clintune-complete.json").is_file()
     assert not (broken / "checkpoints" / "sft" / "checkpoint-8").exists()
     assert json.loads((broken / "run.json").read_text())["status"] == "running"  # killed: no chance to say more
+    before = [json.loads(line)["step"] for line in (broken / "metrics.jsonl").read_text().splitlines()]
+    assert {5, 6} <= set(before)  # logged after the checkpoint: the resume replays them
 
     resumed = cli(*args, "--out", str(broken), "--resume", timeout=300)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
@@ -92,6 +94,14 @@ def test_kill_9_mid_run_then_resume_matches_an_uninterrupted_run(cli, tiny_model
     (whole_steps, whole_loss), (steps, loss) = _final(whole), _final(broken)
     assert steps == whole_steps == 12
     assert loss == pytest.approx(whole_loss, rel=0.01)
+    # Every step once in metrics.jsonl, though steps 5.. ran twice (before the kill, and after the resume).
+    logged = [json.loads(line) for line in (broken / "metrics.jsonl").read_text().splitlines()]
+    steps_with_loss = [r["step"] for r in logged if "loss" in r]
+    assert steps_with_loss == sorted(set(steps_with_loss)) and steps_with_loss[-1] == 12
+    # train.log: a line per logged step, from both attempts, and the resume itself.
+    log = (broken / "train.log").read_text()
+    assert "stage sft: 12 optimizer steps, resuming at step 4" in log
+    assert "stage sft step 12/12 loss" in log and "tok/s" in log and "eta" in log
 
 
 def test_a_full_disk_marks_the_run_failed_and_resume_continues(tiny_model_dir, tmp_path):

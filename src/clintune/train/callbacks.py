@@ -1,5 +1,6 @@
 """The trainer's outputs, as transformers callbacks (its public extension point): committed checkpoints,
-metrics.jsonl, TensorBoard events and a Rich progress bar with tokens/s and ETA. Only the main process writes.
+metrics.jsonl, train.log, TensorBoard events and a Rich progress bar with tokens/s and ETA. Only the main process
+writes.
 """
 
 from __future__ import annotations
@@ -43,6 +44,40 @@ class MetricsLog(TrainerCallback):
             record = {"stage": self.stage, "step": state.global_step, **logs}
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
+
+
+class ProgressLog(TrainerCallback):
+    """RUN/train.log: a plain line every `train.logging_steps` steps (step, loss, learning rate, tokens/s, elapsed,
+    ETA), for whoever follows a run with `tail -f` or reads it after the terminal is gone."""
+
+    def __init__(self, path: Path, stage: str):
+        self.path, self.stage = path, stage
+
+    def write(self, line: str) -> None:
+        with self.path.open("a", encoding="utf-8") as handle:
+            handle.write(f"{datetime.now().isoformat(timespec='seconds')} {line}\n")
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.started, self.tokens_at_start, self.step_at_start = (time.perf_counter(), state.num_input_tokens_seen,
+                                                                      state.global_step)
+            resumed = f", resuming at step {state.global_step}" if state.global_step else ""
+            self.write(f"stage {self.stage}: {state.max_steps} optimizer steps{resumed}")
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs or "loss" not in logs:
+            return
+        elapsed = max(time.perf_counter() - self.started, 1e-9)
+        done = state.global_step - self.step_at_start
+        eta = elapsed / done * (state.max_steps - state.global_step) if done else float("nan")
+        speed = (state.num_input_tokens_seen - self.tokens_at_start) / elapsed
+        self.write(f"stage {self.stage} step {state.global_step}/{state.max_steps} loss {logs['loss']:.4f} "
+                   f"lr {logs.get('learning_rate', float('nan')):.3g} {speed:,.0f} tok/s elapsed {elapsed:.0f} s "
+                   f"eta {eta:.0f} s")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.write(f"stage {self.stage}: finished at step {state.global_step}")
 
 
 class RichProgress(TrainerCallback):

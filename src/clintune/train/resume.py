@@ -9,14 +9,17 @@ delete the last committed checkpoint while a newer one is still being written.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+
+from clintune.runs import write_text
 
 COMMIT_MARKER = "clintune-complete.json"
 PREFIX = "checkpoint-"
 
 
-def _step(folder: Path) -> int:
+def checkpoint_step(folder: Path) -> int:
     suffix = folder.name[len(PREFIX):]
     return int(suffix) if suffix.isdigit() else -1
 
@@ -24,8 +27,9 @@ def _step(folder: Path) -> int:
 def checkpoint_folders(stage_dir: Path) -> list[Path]:
     if not stage_dir.is_dir():
         return []
-    folders = [p for p in stage_dir.iterdir() if p.is_dir() and p.name.startswith(PREFIX) and _step(p) >= 0]
-    return sorted(folders, key=_step)
+    folders = [p for p in stage_dir.iterdir()
+               if p.is_dir() and p.name.startswith(PREFIX) and checkpoint_step(p) >= 0]
+    return sorted(folders, key=checkpoint_step)
 
 
 def last_complete_checkpoint(stage_dir: Path) -> Path | None:
@@ -39,3 +43,19 @@ def discard_incomplete(stage_dir: Path) -> list[Path]:
     for folder in removed:
         shutil.rmtree(folder, ignore_errors=True)
     return removed
+
+
+def drop_logged_after(metrics: Path, stage: str, step: int) -> None:
+    """A resumed stage replays the steps after its checkpoint: their lines from the interrupted attempt go, so every
+    step is in metrics.jsonl once."""
+    if not metrics.is_file():
+        return
+    kept = []
+    for line in metrics.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:  # a line torn by the crash
+            continue
+        if not (record.get("stage") == stage and record.get("step", 0) > step):
+            kept.append(line + "\n")
+    write_text(metrics, "".join(kept))

@@ -36,12 +36,12 @@ from clintune.models.registry import KNOWN_MODELS
 from clintune.models.targets import count_parameters
 from clintune.prompts.preview import example_token_length
 from clintune.runs import check_new_folder, new_run_dir, read_status, set_status, timestamped, write_json, write_text
-from clintune.train.callbacks import CommitCheckpoints, MetricsLog, RichProgress
+from clintune.train.callbacks import CommitCheckpoints, MetricsLog, ProgressLog, RichProgress
 from clintune.train.card import model_card
 from clintune.train.collator import BlockCollator, LeftPaddingCollator, PaddingFreeCollator
 from clintune.train.loss_plot import plot_stage_losses
 from clintune.train.methods import describe, model_for_method
-from clintune.train.resume import discard_incomplete, last_complete_checkpoint
+from clintune.train.resume import checkpoint_step, discard_incomplete, drop_logged_after, last_complete_checkpoint
 from clintune.train.stages import encode_sft, note_blocks
 from clintune.train.trainer import ClintuneTrainer, StepOptions, trainer_config
 
@@ -167,6 +167,8 @@ def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Pat
             start_from = last_complete_checkpoint(checkpoints)
             if start_from:
                 say(f"stage {stage}: resuming from {start_from}")
+                if is_main_process():
+                    drop_logged_after(run_dir / "metrics.jsonl", stage, checkpoint_step(start_from))
         trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision,
                                callbacks)
         say(f"stage {stage}: loss {trainer.loss_kind}" + _step_notes(config, device))
@@ -276,7 +278,9 @@ def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precisi
     collator = (BlockCollator() if stage == "pretrain"
                 else PaddingFreeCollator() if config.train.packing
                 else LeftPaddingCollator(tokenizer.pad_token_id))
-    callbacks = [CommitCheckpoints(), MetricsLog(run_dir / "metrics.jsonl", stage), RichProgress(stage)]
+    callbacks = [CommitCheckpoints(), MetricsLog(run_dir / "metrics.jsonl", stage), ProgressLog(run_dir / "train.log",
+                                                                                                stage),
+                 RichProgress(stage)]
     if is_main_process():
         from torch.utils.tensorboard import SummaryWriter
 
