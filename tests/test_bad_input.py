@@ -54,6 +54,17 @@ def test_a_full_disk_while_writing_data_leaves_nothing(tiny_model_dir, tmp_path)
         assert str(out) in last and ("no space left" in last or "grew past the size" in last), last
         assert list(disk.folder.iterdir()) == []  # no output, no temporary file
 
+        notes = tmp_path / "notes.jsonl"
+        subprocess.run([sys.executable, "-m", "clintune", "data", "generate", "--n", "600", "--out", str(notes)],
+                       check=True, capture_output=True)
+        prepared = disk.folder / "prepared"
+        result = subprocess.run([sys.executable, "-m", "clintune", "data", "prepare", str(notes), "--out",
+                                 str(prepared), "--test-size", "2"], capture_output=True, text=True, timeout=300,
+                                preexec_fn=disk.limit)
+        last = one_error_line(result)
+        assert str(prepared) in last and ("no space left" in last or "grew past the size" in last), last
+        assert list(disk.folder.iterdir()) == []  # not a folder with some of the splits: nothing
+
 
 def test_files_are_created_with_the_usual_mode(cli, tmp_path):
     for umask, mode in ((0o022, 0o644), (0o077, 0o600)):
@@ -104,12 +115,16 @@ def bad(tmp_path_factory):
         "broken.yaml": "train:\n  lr: [1e-4\n",
         "unknown_key.yaml": "train:\n  learning_rate: 1e-4\n",
         "good.csv": "note,question,answer\nPatient admitted with pneumonia.,Which infection?,Pneumonia.\n",
+        "cut_off.csv": 'note,question,answer\nn1,q1,a1\n"n2 with an open quote,q2',
+        "cut_off.jsonl": '{"note": "n", "question": "q", "answer": "a"}\n{"note": "n2", "quest',
+        "cut_off.json": '[{"note": "n", "question": "q", "answer": "a"},',
     }
     for name, text in files.items():
         (root / name).write_text(text)
     (root / "latin1.yaml").write_bytes(b"name: x\ntrain:\n  lr: \xff\xfe\x00\n")
     (root / "binary.yaml").write_bytes(bytes(range(256)) * 4)
     (root / "binary.csv").write_bytes(bytes(range(256)) * 64)
+    (root / "cut_off.parquet").write_bytes(b"PAR1" + bytes(range(200)) * 10)
     (root / "huge_field.csv").write_text('note,question,answer\n"' + "x" * (48 << 20) + '",q,a\nn,q,a\n')
     for name, config in {"negative": {"model_type": "llama", "hidden_size": -5, "num_hidden_layers": 2,
                                       "num_attention_heads": 2, "intermediate_size": 64, "vocab_size": 100},
@@ -134,6 +149,8 @@ def probe_cases(probe: Probe, bad) -> None:
                         ("commas.tsv", "separated by commas, not tabs"), ("empty.csv", "the file is empty"),
                         ("empty.jsonl", "the file is empty"), ("blank_lines.jsonl", "no rows"),
                         ("huge_field.csv", "longer than 16 MB"), ("missing.csv", "not found"),
+                        ("cut_off.csv", "Expected 3 columns"), ("cut_off.jsonl", "invalid JSON"),
+                        ("cut_off.json", "invalid JSON"), ("cut_off.parquet", "not a readable Parquet file"),
                         ("binary.csv", "")):
         probe.expect("data files", [*csv_, bad / name], cause, inputs=(bad / name,))
     for command in (["data", "stats"], ["data", "scan-phi"], ["data", "prepare", "--out", bad / "prepared"]):
@@ -194,12 +211,17 @@ def probe_cases(probe: Probe, bad) -> None:
                         (["data", "generate", "--n", "3", "--out", "/proc/clintune-x.jsonl"], "/proc/clintune-x"),
                         (["data", "generate", "--n", "3", "--out", bad / "a_file.txt" / "x.jsonl"],
                          "a part of the path is a file"),
-                        (["data", "generate", "--n", "3", "--out", bad / "taken"], "name the output with"),
+                        (["data", "generate", "--n", "3", "--out", bad / "taken"], "is a folder; give a file path"),
                         (["data", "prepare", bad / "good.csv", "--out", bad / "a_file.txt"], "is a file"),
                         (["data", "prepare", bad / "good.csv", "--out", bad / "taken"], "is not empty"),
                         (["data", "prepare", bad / "good.csv", "--out", "/proc/clintune-prepared"],
-                         "/proc/clintune-prepared")):
-        probe.expect("paths", args, cause, inputs=(bad / "taken", bad / "a_file.txt"))
+                         "/proc/clintune-prepared"),
+                        (["eval", "--model", "tiny-random-llama", "--data", bad / "good.csv", "--out", bad / "ev",
+                          "--judge", "http://127.0.0.1:9/v1", "--judge-model", "x", "--judge-key-env",
+                          "CLINTUNE_NO_SUCH_VARIABLE"], "empty or unset"),
+                        (["eval", "--model", "tiny-random-llama", "--data", bad / "good.csv", "--out",
+                          "/proc/clintune-eval"], "/proc/clintune-eval")):
+        probe.expect("paths", args, cause, inputs=(bad / "taken", bad / "a_file.txt"), absent=(bad / "ev",))
 
 
 def more_data_file_cases(probe: Probe, bad, tiny_model_dir) -> None:

@@ -68,6 +68,15 @@ def atomic_file(path: Path) -> Iterator[str]:
         raise
 
 
+def _new_cache(work: Path, out: Path, keep: str) -> bool:
+    """Whether the working folder holds cached work that `out` (an earlier result) does not."""
+    for cache in work.glob(keep):
+        earlier = out / cache.relative_to(work)
+        if not earlier.is_file() or earlier.stat().st_size != cache.stat().st_size:
+            return True
+    return False
+
+
 def _naming(exc: OSError, path: Path) -> OSError:
     """The same OS error, about the path the user named."""
     return type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno or 0), str(path))
@@ -104,7 +113,7 @@ def staged_folder(out: Path, replaces: tuple[str, ...] = (), keep: str | None = 
         os.replace(work, out)
         shutil.rmtree(previous, ignore_errors=True)
     except BaseException as exc:
-        if not (keep and any(work.glob(keep))):
+        if not (keep and _new_cache(work, out, keep)):
             shutil.rmtree(work, ignore_errors=True)
         if isinstance(exc, OSError):
             raise _naming(exc, out) from None

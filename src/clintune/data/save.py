@@ -16,6 +16,8 @@ WRITABLE = (".jsonl", ".json", ".csv", ".parquet")
 
 def save_rows(rows: list[dict], path: Path) -> None:
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise ClintuneError(f"--out {path} is a folder", fix=f"give a file path, such as {path / 'notes.jsonl'}")
     if suffix not in WRITABLE:
         raise ClintuneError(f"cannot write '{suffix or path.name}' files", where=str(path),
                             fix=f"name the output with one of: {', '.join(WRITABLE)}")

@@ -171,7 +171,8 @@ def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], boo
     @app.get("/health")
     async def health():
         return {"status": "stopping" if worker.draining else "ok", "model": served.name, "queued": worker.queued(),
-                "busy": worker.running is not None, "cancelled": worker.cancelled}
+                "busy": worker.running is not None, "cancelled": worker.cancelled,
+                "accepted": worker.accepted}
 
     @app.get("/v1/models", dependencies=[Depends(authorised)])
     async def models():

@@ -46,6 +46,7 @@ class GenerationWorker:
         self.draining = self.finished = self.abort_running = False
         self.running: Job | None = None
         self.cancelled = 0  # requests whose clients went away: for /health, and to see the slots were freed
+        self.accepted = 0  # requests taken into the queue since start: for /health
 
     def start(self) -> None:
         self.thread.start()
@@ -60,6 +61,7 @@ class GenerationWorker:
             if len(self.waiting) >= self.max_queue:
                 raise QueueFull(f"{self.max_queue} requests are already waiting")
             self.waiting.append(job)
+            self.accepted += 1
             self.changed.notify()
 
     def cancel(self, job: Job) -> None:
