@@ -72,7 +72,7 @@ def cli():
 def tuned_run(cli, tiny_model_dir, tmp_path_factory):
     """A finished LoRA run of the tiny model whose adapter clearly changes the answers (lr 5e-2, 3 steps)."""
     run = tmp_path_factory.mktemp("tuned") / "run"
-    result = cli("train", "demo", f"model.name={tiny_model_dir}", "data.synthetic_rows=600", "data.max_note_chars=800",
+    result = cli("train", "demo", f"model.name={tiny_model_dir}", "data.synthetic_rows=2000", "data.max_note_chars=800",
                  "data.sample=60", "data.test_size=6", "lora.top_layers=null", "train.max_steps=3", "train.lr=5e-2",
                  "--out", str(run))
     assert result.returncode == 0, result.stderr[-2000:]

@@ -60,3 +60,16 @@ def test_malformed_yaml_and_override_are_user_errors(tmp_path):
         parse_overrides(["lora.r"])
     with pytest.raises(ClintuneError, match="not found"):
         load_config(path.with_name("missing.yaml"))
+
+
+def test_note_kinds_are_the_generators_and_an_unknown_one_is_refused():
+    import typing
+
+    from clintune.config import NoteKind
+    from clintune.data.generate import NOTE_KINDS
+
+    assert set(typing.get_args(NoteKind)) == set(NOTE_KINDS)
+    assert load_config(None, ["data.note_kinds=[operative note, clinic note]"]).data.note_kinds == [
+        "operative note", "clinic note"]
+    with pytest.raises(ClintuneError, match=r"bad value for 'data.note_kinds.0'.*'operative note'"):
+        load_config(None, ["data.note_kinds=[radiology letter]"])

@@ -47,7 +47,8 @@ def test_each_problem_kind_gives_exit_2_and_its_line(tmp_path, case):
 def test_undecodable_bytes_are_reported_by_row_not_a_crash(tmp_path, cli):
     path = tmp_path / "latin1.csv"
     save_rows(GOOD, path)
-    raw = path.read_bytes().replace(b"Discharge", b"Disch\xe4rge", 1)  # a Latin-1 byte in the first note
+    word = GOOD[0]["note"].split()[0].encode()
+    raw = path.read_bytes().replace(word, word[:2] + b"\xe4" + word[3:], 1)  # a Latin-1 byte in the first note
     path.write_bytes(raw)
     result = cli("data", "validate", str(path))
     assert result.returncode == 2

@@ -134,7 +134,7 @@ def test_measure_shows_the_measured_column_and_a_16_bit_base(cli, tiny_model_dir
 
 
 def test_train_refuses_a_plan_over_the_memory_limit_unless_forced(cli, tiny_model_dir, tmp_path, phi2_config):
-    common = ["train", "demo", f"model.name={tiny_model_dir}", "data.synthetic_rows=600", "data.max_note_chars=800",
+    common = ["train", "demo", f"model.name={tiny_model_dir}", "data.synthetic_rows=2000", "data.max_note_chars=800",
               "data.sample=60", "data.test_size=2", "lora.top_layers=null", "train.max_steps=1", "--max-memory", "1MiB"]
     refused = cli(*common, "--out", str(tmp_path / "a"))
     assert refused.returncode == 2, refused.stderr[-2000:]

@@ -32,7 +32,7 @@ from clintune.models.load import load_tokenizer
 from clintune.train.run import train_stages
 model = sys.argv[1]
 config = load_config(None, [f"model.name={model}", "train.max_steps=1", "train.batch_size=1", "train.save_steps=0"])
-rows = Dataset.from_list(generate_rows(4, seed=1)[:1])
+rows = Dataset.from_list([r for r in generate_rows(40, seed=1) if len(r["note"]) < 700][:1])
 train_stages(config, load_tokenizer(model), rows, __import__("pathlib").Path(sys.argv[3]), "cpu", "fp32",
              say=lambda _: None)
 print(json.dumps({"attempts": sorted(set(attempts)), "threads": [t.name for t in threading.enumerate()]}))

@@ -14,7 +14,7 @@ from clintune.config import load_config
 from clintune.train.run import run_training
 from full_disk import SmallDisk
 
-SMALL_DATA = ["data.synthetic_rows=600", "data.max_note_chars=800", "data.max_tokens=512", "data.sample=120",
+SMALL_DATA = ["data.synthetic_rows=2000", "data.max_note_chars=800", "data.max_tokens=512", "data.sample=120",
               "data.test_size=2", "lora.top_layers=null"]
 
 

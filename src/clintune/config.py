@@ -25,11 +25,17 @@ class ModelSection(Section):
     trust_remote_code: bool = False
 
 
+# The generator's kinds of note (data/generate.py NOTE_KINDS; a test keeps the two the same).
+NoteKind = Literal["discharge summary", "operative note", "clinic note", "diagnostic report"]
+
+
 class DataSection(Section):
     path: str | None = Field(None, description="CSV, JSONL, JSON, Parquet, save_to_disk folder, .txt notes or hub "
                              "id; null = the built-in synthetic generator")
     columns: str | None = Field(None, description="column mapping canonical=source,... or a preset: alpaca, messages")
     synthetic_rows: int = Field(600, ge=8, description="rows the generator makes when path is null")
+    note_kinds: list[NoteKind] | None = Field(None, min_length=1, description="kinds of note the generator writes "
+                                              "when path is null; null = all four")
     reject_notes_over: int = Field(16_000, ge=1, description="validation fails on notes longer than this")
     max_note_chars: int | None = Field(None, ge=1, description="drop notes longer than this (the course kept < 1500)")
     max_tokens: int | None = Field(None, ge=8, description="drop examples (prompt + answer + EOS) longer than this")

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clintune.config import data_section
-from clintune.errors import ClintuneError
+from clintune.errors import ClintuneError, listed
 
 
 def load(path: str | Path, columns: str | dict | None = None, notes_only: bool | None = None):
@@ -133,18 +133,24 @@ def prepare(path: str | Path, out: Path, columns: str | dict | None = None, toke
 
 
 def generate(n: int, out: Path, seed: int = 0, notes_only: bool = False, plant_phi: float = 0.0,
-             progress: bool = False) -> Path:
-    """Synthetic discharge summaries with gold answers for the 8 Asclepius tasks (deterministic per seed). With
+             progress: bool = False, kinds: tuple[str, ...] | None = None) -> Path:
+    """Synthetic clinical notes with gold answers for the 8 Asclepius tasks (deterministic per seed): `kinds` of note
+    among discharge summary, operative note, clinic note and diagnostic report (default all four). With
     `plant_phi`, that fraction of notes gets invented identifiers; where they are goes to OUT.identifiers.json."""
     from rich.progress import track
 
-    from clintune.data.generate import iter_rows
+    from clintune.data.generate import NOTE_KINDS, iter_rows
+
+    unknown = [k for k in kinds or () if k not in NOTE_KINDS]
+    if unknown:
+        raise ClintuneError(f"unknown kind of note '{unknown[0]}'", where="--kind",
+                            fix=f"choose from {listed(NOTE_KINDS)}")
     from clintune.data.plant import plant_identifiers
     from clintune.data.save import save_rows
     from clintune.runs import write_json
 
     out = Path(out)
-    rows = list(track(iter_rows(n, seed, notes_only=notes_only), total=n, description="generating",
+    rows = list(track(iter_rows(n, seed, notes_only=notes_only, kinds=kinds), total=n, description="generating",
                       console=_stderr(), disable=not progress or n < 5000))
     truth = None
     if plant_phi:

@@ -114,15 +114,19 @@ def compare_prompts(run: Path | None = None, model: str | None = None, adapter: 
     return results, {"model": trained.name, "n": len(rows), "template": trained.template, "out": str(out)}
 
 
-def score(predictions: list[str], answers: list[str], tasks: list[str] | None = None, tokenize: str = "default",
+def score(predictions: list[str], answers: list[str], tasks: list[str] | None = None,
+          notes: list[str] | None = None, questions: list[str] | None = None, tokenize: str = "default",
           bootstrap: int = 1000, bertscore: str | None = None) -> dict:
     """Score predictions made anywhere with the metrics of `evaluate`: {overall, per_task, per_example, ...}.
-    `bertscore` is a local encoder folder for BERTScore F1 (the optional bert-score package)."""
+    With `notes` (and `questions`), grounding too: each answer's unsupported spans and, per block, the share of
+    answers with any and the spans per answer. `bertscore` is a local encoder folder for BERTScore F1 (the optional
+    bert-score package)."""
     from clintune.evaluate.scores import bertscore_f1, score_predictions
 
     tasks = tasks or ["all"] * len(predictions)
     bert = bertscore_f1(predictions, answers, bertscore) if bertscore else None
-    result = score_predictions(predictions, answers, tasks, tokenize=tokenize, bootstrap=max(bootstrap, 1))
+    result = score_predictions(predictions, answers, tasks, tokenize=tokenize, bootstrap=max(bootstrap, 1),
+                               notes=notes, questions=questions)
     if bert is not None:
         result["overall"]["bertscore_f1"] = sum(bert) / len(bert)
         for task, block in result["per_task"].items():
@@ -132,7 +136,8 @@ def score(predictions: list[str], answers: list[str], tasks: list[str] | None = 
 
 
 def score_file(path: Path, tokenize: str = "default", bootstrap: int = 1000, bertscore: str | None = None) -> dict:
-    """`score` on a JSONL file of {prediction, answer, task?} lines (`clintune score --predictions FILE`)."""
+    """`score` on a JSONL file of {prediction, answer, task?, note?, question?} lines (`clintune score --predictions
+    FILE`); grounding is scored when every line has its note."""
     from clintune.evaluate.scores import read_predictions
 
     return score(*read_predictions(Path(path)), tokenize=tokenize, bootstrap=bootstrap, bertscore=bertscore)

@@ -128,9 +128,12 @@ def generate_cmd(n: Annotated[int, typer.Option("--n", min=1, help="Rows to writ
                  notes_only: Annotated[bool, typer.Option("--notes-only", help="Notes without questions.")] = False,
                  plant_phi: Annotated[float, typer.Option("--plant-phi", min=0.0, max=1.0, help="Fraction of notes "
                                                           "given invented identifiers (truth in FILE.identifiers.json"
-                                                          ").")] = 0.0):
-    """Synthetic discharge summaries with gold answers for the 8 Asclepius tasks (deterministic per seed)."""
-    api.generate(n, out_file, seed, notes_only, plant_phi, progress=True)
+                                                          ").")] = 0.0,
+                 kind: Annotated[list[str] | None, typer.Option("--kind", help="Kind of note (repeatable): discharge "
+                                                                "summary, operative note, clinic note, diagnostic "
+                                                                "report; default all four.")] = None):
+    """Synthetic clinical notes with gold answers for the 8 Asclepius tasks (deterministic per seed)."""
+    api.generate(n, out_file, seed, notes_only, plant_phi, progress=True, kinds=tuple(kind) if kind else None)
     out.print(f"wrote {n:,} {'notes' if notes_only else 'rows'} to {out_file}")
 
 

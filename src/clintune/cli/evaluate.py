@@ -17,7 +17,12 @@ from clintune.errors import ClintuneError
 
 COLUMNS = (("ROUGE-1", "rouge1", 3), ("ROUGE-2", "rouge2", 3), ("ROUGE-L", "rouge_l", 3), ("BLEU", "bleu", 1),
            ("chrF", "chrf", 1), ("F1", "token_f1", 3), ("EM", "exact_match", 3), ("set F1", "set_f1", 3),
-           ("unans. acc", "unanswerable_accuracy", 3))
+           ("unans. acc", "unanswerable_accuracy", 3), ("ungrounded", "ungrounded_share", 3),
+           ("spans/ans", "unsupported_per_answer", 2), ("ungr. unans", "ungrounded_share_unanswerable", 3))
+
+
+GROUNDING_LINE = ("ungrounded: share of answerable questions whose answer asserts something the note does not hold; "
+                  "spans/ans: such spans per answer; ungr. unans: the same share on unanswerable questions")
 
 
 def scores_table(result: dict | None = None, rows: list[tuple[str, dict]] | None = None, first: str = "scope",
@@ -34,7 +39,8 @@ def scores_table(result: dict | None = None, rows: list[tuple[str, dict]] | None
 
 
 def score(
-    predictions: Annotated[Path, typer.Option("--predictions", help="JSONL: prediction, answer, optional task.")],
+    predictions: Annotated[Path, typer.Option("--predictions", help="JSONL: prediction, answer, optional task; with "
+                                              "note (and question) on every line, grounding too.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print {overall, per_task} as JSON.")] = False,
     tokenize: Annotated[str, typer.Option("--tokenize", help="ROUGE tokenisation: default, ko-char or ko-morph "
                                           "(Korean).")] = "default",
@@ -51,6 +57,8 @@ def score(
     low, high = result["overall"]["ci95"]["rouge_l"]
     out.print(f"overall ROUGE-L 95% interval [{low:.3f}, {high:.3f}] ({result['bootstrap']} bootstrap resamples); "
               "ROUGE and F1 on 0-1, BLEU and chrF on sacrebleu's 0-100")
+    out.print(GROUNDING_LINE if "ungrounded_share" in result["overall"] else
+              "grounding not scored: give every line its note (and question)")
 
 
 def evaluate(
@@ -111,6 +119,7 @@ def evaluate(
     if "gain" in metrics:
         out.print(f"tuned - base: ROUGE-L {100 * metrics['gain']['rouge_l']:+.1f} points, token F1 "
                   f"{100 * metrics['gain']['token_f1']:+.1f} points")
+    out.print(GROUNDING_LINE)
     if "judge" in metrics:
         verdict = metrics["judge"]
         means = ", ".join(f"{name} {s['mean']:.2f} (n={s['n']})" if s["mean"] is not None else f"{name} -"

@@ -1,6 +1,9 @@
-"""A procedural generator of synthetic discharge summaries with gold question-answer pairs for the 8 Asclepius tasks.
+"""A procedural generator of synthetic clinical notes with gold question-answer pairs for the 8 Asclepius tasks.
 
-Each row starts from a sampled structured record (`Case`): a patient, an admission diagnosis, comorbidities with home
+Notes come in the kinds a clinic writes (NOTE_KINDS): discharge summaries (written here), operative notes
+(data/operative_notes.py), clinic notes (consults, H&Ps, follow-ups and letters; data/clinic_notes.py) and diagnostic
+reports (data/report_notes.py), each with its own headings, shorthand and questions. For a discharge summary, each
+row starts from a sampled structured record (`Case`): a patient, an admission diagnosis, comorbidities with home
 medications, labs, procedures on given hospital days, complications, a discharge plan. The note is written from the
 record with varied headings, wording and optional sections, and the writer records what it wrote (the abbreviations
 it used, the sentences a question may quote). Every gold answer is derived from the record and those records, never
@@ -17,8 +20,9 @@ from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from clintune.data import clinic_notes, operative_notes, report_notes
 from clintune.data.clinical_facts import (
     ABBREVIATIONS,
     ACTIVITY,
@@ -37,7 +41,8 @@ from clintune.data.clinical_facts import (
     Comorbidity,
     Diagnosis,
 )
-from clintune.data.questions import and_list, question_and_answer
+from clintune.data.note_text import Note, and_list
+from clintune.data.questions import question_and_answer
 from clintune.data.schema import TASKS
 
 UNANSWERABLE_RATE = 0.10
@@ -74,15 +79,6 @@ class Case:
         meds = [(self.dx.step_down, self.dx.step_down_dose)]
         meds += [(c.drug, c.dose) for c in self.comorbidities]
         return meds
-
-
-@dataclass
-class Note:
-    """A rendered note, plus what the writer knows it wrote."""
-
-    text: str
-    abbreviations: set[str] = field(default_factory=set)
-    sentences: dict[str, str] = field(default_factory=dict)
 
 
 def sample_case(rng: random.Random) -> Case:
@@ -207,23 +203,46 @@ def render_note(case: Case, rng: random.Random) -> Note:
     return note
 
 
-def iter_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool = False) -> Iterator[dict]:
-    """Rows in the Asclepius schema, the same for the same seed; tasks cycle so all 8 are balanced.
+def discharge_row(rng: random.Random, task: str, unanswerable: bool) -> tuple[str, str, str]:
+    """(note, question, answer): a discharge summary written from a sampled `Case`."""
+    case = sample_case(rng)
+    note = render_note(case, rng)
+    question, answer = question_and_answer(case, note, task, rng, unanswerable=unanswerable)
+    return note.text, question, answer
+
+
+# The kinds of note a clinic writes, and how often each is drawn: operative notes and clinic letters are what real
+# collections hold most of (MTSamples: mostly surgery and urology), discharge summaries what Asclepius was built on.
+WRITERS = {"discharge summary": discharge_row, "operative note": operative_notes.write_row,
+           "clinic note": clinic_notes.write_row, "diagnostic report": report_notes.write_row}
+KIND_WEIGHTS = {"discharge summary": 0.2, "operative note": 0.35, "clinic note": 0.3, "diagnostic report": 0.15}
+NOTE_KINDS = tuple(WRITERS)
+
+
+def iter_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool = False,
+              kinds: tuple[str, ...] | None = None) -> Iterator[dict]:
+    """Rows in the Asclepius schema, the same for the same seed; tasks cycle so all 8 are balanced, and each row's kind
+    of note is drawn from `kinds` (default: all of NOTE_KINDS, by KIND_WEIGHTS).
 
     With `notes_only`, rows are `patient_id, note` for stage-1 pretraining.
     """
+    chosen = tuple(kinds or NOTE_KINDS)
+    unknown = [k for k in chosen if k not in WRITERS]
+    if unknown:
+        raise ValueError(f"unknown kind of note: {unknown[0]} (known: {', '.join(NOTE_KINDS)})")
+    weights = [KIND_WEIGHTS[k] for k in chosen]
     rng = random.Random(seed)
     for i in range(n):
-        case = sample_case(rng)
-        note = render_note(case, rng)
-        if notes_only:
-            yield {"patient_id": first_patient_id + i, "note": note.text}
-            continue
+        kind = rng.choices(chosen, weights)[0]
         task = TASKS[i % len(TASKS)]
-        question, answer = question_and_answer(case, note, task, rng, unanswerable=rng.random() < UNANSWERABLE_RATE)
-        yield {"patient_id": first_patient_id + i, "note": note.text, "question": question, "answer": answer,
+        note, question, answer = WRITERS[kind](rng, task, rng.random() < UNANSWERABLE_RATE)
+        if notes_only:
+            yield {"patient_id": first_patient_id + i, "note": note}
+            continue
+        yield {"patient_id": first_patient_id + i, "note": note, "question": question, "answer": answer,
                "task": task}
 
 
-def generate_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool = False) -> list[dict]:
-    return list(iter_rows(n, seed, first_patient_id, notes_only))
+def generate_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool = False,
+                  kinds: tuple[str, ...] | None = None) -> list[dict]:
+    return list(iter_rows(n, seed, first_patient_id, notes_only, kinds))

@@ -36,17 +36,18 @@ class Prepared:
     findings: list[Finding] = field(default_factory=list)
 
 
-def synthetic_data(n: int, seed: int) -> LoadedData:
+def synthetic_data(n: int, seed: int, kinds: list[str] | None = None) -> LoadedData:
     """The built-in generator's rows, as if loaded from a file (the demo's and the tests' default dataset)."""
-    rows = generate_rows(n, seed=seed)
+    rows = generate_rows(n, seed=seed, kinds=tuple(kinds) if kinds else None)
     digest = hashlib.sha256(json.dumps(rows, sort_keys=True).encode()).hexdigest()
-    source = f"synthetic (clintune generator, {n} rows, seed {seed})"
+    what = f"{', '.join(kinds)}; " if kinds else ""
+    source = f"synthetic (clintune generator, {what}{n} rows, seed {seed})"
     return LoadedData(Dataset.from_list(rows), source, "sha256:" + digest, notes_only=False)
 
 
 def load_for_training(options: DataSection) -> LoadedData:
     if options.path is None:
-        return synthetic_data(options.synthetic_rows, options.seed)
+        return synthetic_data(options.synthetic_rows, options.seed, options.note_kinds)
     return load_data(options.path, options.columns)
 
 

@@ -18,25 +18,14 @@ from clintune.data.clinical_facts import (
     COMORBIDITIES,
     LABS,
 )
+from clintune.data.note_text import NOTE_LACKS, and_list, first_upper, weeks
 
 if TYPE_CHECKING:
-    from clintune.data.generate import Case, Note
+    from clintune.data.generate import Case
+    from clintune.data.note_text import Note
 
-NOT_IN_NOTE = "The discharge summary does not mention"
+NOT_IN_NOTE = NOTE_LACKS
 LAB_NAMES = {abbr: name for abbr, name, _, _ in LABS}
-
-
-def first_upper(text: str) -> str:
-    """Capitalise the first letter only ("EGD" and "LE duplex" keep their capitals)."""
-    return text[:1].upper() + text[1:]
-
-
-def and_list(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def weeks(n: int) -> str:
-    return f"{n} week{'s' if n > 1 else ''}"
 
 
 def named_entities(case: Case, note: Note, rng: random.Random) -> tuple[str, str]:
@@ -163,7 +152,7 @@ def unanswerable_question(case: Case, note: Note, task: str, rng: random.Random)
     if task == "Abbreviation Expansion":
         abbr = rng.choice(ABSENT_ABBREVIATIONS)
         return (f"What does the abbreviation '{abbr}' stand for in the discharge summary?",
-                f"The abbreviation {abbr} does not appear in the discharge summary.")
+                f"{NOT_IN_NOTE} the abbreviation {abbr}.")
     if task == "Relation Extraction":
         absent = [c for c in COMORBIDITIES if c not in case.comorbidities]
         condition = rng.choice(absent)

@@ -186,9 +186,14 @@ def _blocks(run_dir, metrics, card, memory, gains, losses, images) -> list[tuple
                          else metrics.get(name, {}).get("per_task", {}).get(scope)) or {}
                 return f"{block[key]:.3f}" if block.get(key) is not None else "-"
             rows.append((scope, get("tuned", "n"), get("base", "rouge_l"), get("tuned", "rouge_l"),
-                         get("base", "token_f1"), get("tuned", "token_f1")))
-        blocks.append(("table", ("task", "n", "ROUGE-L base", "ROUGE-L tuned", "token F1 base", "token F1 tuned"),
+                         get("base", "token_f1"), get("tuned", "token_f1"), get("base", "ungrounded_share"),
+                         get("tuned", "ungrounded_share")))
+        blocks.append(("table", ("task", "n", "ROUGE-L base", "ROUGE-L tuned", "token F1 base", "token F1 tuned",
+                                 "ungrounded base", "ungrounded tuned"),
                        [(r[0], r[1].split(".")[0], *r[2:]) for r in rows]))
+        blocks.append(("p", "Ungrounded: the share of answers to answerable questions that assert something the note "
+                            "does not hold (a medication, a number, a date, an abbreviation or a clinical term); "
+                            "lower is better."))
         blocks.append(("img", "metrics"))
     else:
         blocks.append(("p", f"No metrics yet: run `clintune eval --run {run_dir} --compare-base`."))
@@ -201,8 +206,10 @@ def _blocks(run_dir, metrics, card, memory, gains, losses, images) -> list[tuple
             blocks.append(("p", "None."))
         for ex in chosen:
             blocks.append(("p", f"[{ex.get('task', '')}] {ex['question']} (ROUGE-L {ex['delta']:+.3f})"))
-            blocks.append(("table", ("", "answer"), [("gold", ex["answer"]), ("base", ex["base_answer"]),
-                                                     ("tuned", ex["tuned_answer"])]))
+            blocks.append(("table", ("", "answer", "unsupported spans"), [
+                ("gold", ex["answer"], ""),
+                *((name, ex[f"{name}_answer"], "; ".join(span["text"] for span in ex.get(f"unsupported_{name}") or []))
+                  for name in ("base", "tuned"))]))
     return blocks
 
 

@@ -101,15 +101,19 @@ def evaluate(trained: Trained, rows: list[dict], out_dir: Path, decoding: Decodi
         with trained.model.disable_adapter():
             predictions["base"] = answer_all(trained, prompts, decoding, technique, cache, f"{identity}|base",
                                              batch_size, "base model")
-    results = {name: score_predictions(preds, answers, tasks, tokenize) for name, preds in predictions.items()}
+    notes, questions = [r["note"] for r in rows], [r["question"] for r in rows]
+    results = {name: score_predictions(preds, answers, tasks, tokenize, notes=notes, questions=questions)
+               for name, preds in predictions.items()}
     metrics = {"model": trained.name, "n": len(rows), "decoding": decoding.__dict__, "tokenize": tokenize,
                "template": trained.template, "chat": trained.chat, "technique": technique.__dict__,
                **{name: {k: r[k] for k in ("overall", "per_task")} for name, r in results.items()}}
     if compare_base:
         metrics["gain"] = {key: metrics["tuned"]["overall"][key] - metrics["base"]["overall"][key]
-                           for key in ("rouge1", "rouge2", "rouge_l", "bleu", "chrf", "token_f1", "exact_match")}
+                           for key in ("rouge1", "rouge2", "rouge_l", "bleu", "chrf", "token_f1", "exact_match",
+                                       "ungrounded_share") if metrics["tuned"]["overall"][key] is not None}
     examples = [{**row, **{f"prediction_{name}": preds[i] for name, preds in predictions.items()},
-                 **{f"rouge_l_{name}": results[name]["per_example"][i]["rouge_l"] for name in predictions}}
+                 **{f"rouge_l_{name}": results[name]["per_example"][i]["rouge_l"] for name in predictions},
+                 **{f"unsupported_{name}": results[name]["per_example"][i]["unsupported"] for name in predictions}}
                 for i, row in enumerate(rows)]
     if judge is not None:
         candidates = list(predictions)

@@ -5,6 +5,10 @@ per-example scores of evaluate/metrics.py. BLEU and chrF are corpus-level, exact
 example's sufficient statistics are extracted once, then summed (for the score and for every bootstrap resample),
 which is how sacrebleu's own significance tests resample. ROUGE, token F1 and exact match are on a 0-1 scale; BLEU
 and chrF on sacrebleu's 0-100.
+
+Grounding (evaluate/grounding.py), when the notes are known: each answer's unsupported spans, and per block the share
+of answers with any unsupported span and the unsupported spans per answer, over the answerable questions; the
+unanswerable ones (by their gold answer) are counted apart, since any content there is made up.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import numpy as np
 from sacrebleu.metrics import BLEU, CHRF
 
 from clintune.errors import ClintuneError
+from clintune.evaluate.grounding import unsupported_spans
 from clintune.evaluate.metrics import Scorer, says_unanswerable, set_f1
 from clintune.evaluate.sacrebleu_stats import CorpusStatistics
 
@@ -58,20 +63,31 @@ def _block(rows: list[int], per_example: list[dict], corpus: dict, resamples: np
                         "prediction_words_median": float(np.median(pred_words)) if n else None,
                         "reference_words_mean": float(gold_words.mean()) if n else None,
                         "length_ratio": float(pred_words.sum() / max(gold_words.sum(), 1)) if n else None}
+    if per_example and "unsupported_spans" in per_example[0]:
+        for scope, gold_unanswerable in (("", False), ("_unanswerable", True)):
+            chosen = [per_example[i] for i in rows if per_example[i]["gold_unanswerable"] == gold_unanswerable]
+            counts = np.array([e["unsupported_spans"] for e in chosen])
+            block[f"ungrounded_share{scope}"] = float((counts > 0).mean()) if len(chosen) else None
+            block[f"unsupported_per_answer{scope}"] = float(counts.mean()) if len(chosen) else None
     block["ci95"] = ci
     return block
 
 
 def score_predictions(predictions: list[str], references: list[str], tasks: list[str] | None = None,
-                      tokenize: str = "default", bootstrap: int = 1000, seed: int = 0) -> dict:
-    """{"overall": scores, "per_task": {task: scores}, "per_example": [...]}; see the module docstring."""
+                      tokenize: str = "default", bootstrap: int = 1000, seed: int = 0,
+                      notes: list[str] | None = None, questions: list[str] | None = None) -> dict:
+    """{"overall": scores, "per_task": {task: scores}, "per_example": [...]}; see the module docstring. With `notes`
+    (and `questions`), every example also gets its unsupported spans and the blocks the grounding scores."""
     scorer = Scorer(tokenize)
     per_example = []
-    for prediction, reference in zip(predictions, references, strict=True):
+    for i, (prediction, reference) in enumerate(zip(predictions, references, strict=True)):
         scores = scorer.score(prediction, reference)
         scores.update(set_f1=set_f1(prediction, reference), gold_unanswerable=says_unanswerable(reference),
                       flagged_unanswerable=says_unanswerable(prediction),
                       prediction_words=len(prediction.split()), reference_words=len(reference.split()))
+        if notes is not None:
+            spans = unsupported_spans(prediction, notes[i], questions[i] if questions else "")
+            scores.update(unsupported=spans, unsupported_spans=len(spans))
         per_example.append(scores)
     bleu = BLEU(tokenize="char" if tokenize.startswith("ko") else "13a")
     corpus = {"bleu": CorpusStatistics(bleu, predictions, references),
@@ -99,11 +115,12 @@ def bertscore_f1(predictions: list[str], references: list[str], encoder: str, la
     return [float(v) for v in f1]
 
 
-def read_predictions(path: Path) -> tuple[list[str], list[str], list[str]]:
-    """(predictions, answers, tasks) from JSONL lines with `prediction`, `answer` and optionally `task`."""
+def read_predictions(path: Path) -> tuple[list[str], list[str], list[str], list[str] | None, list[str] | None]:
+    """(predictions, answers, tasks, notes, questions) from JSONL lines with `prediction`, `answer`, and optionally
+    `task`, `note` and `question`; notes (and questions) are None unless every line has them."""
     if not path.is_file():
         raise ClintuneError("predictions file not found", where=str(path), fix="give a JSONL file")
-    predictions, answers, tasks = [], [], []
+    predictions, answers, tasks, notes, questions = [], [], [], [], []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -120,6 +137,10 @@ def read_predictions(path: Path) -> tuple[list[str], list[str], list[str]]:
         predictions.append(prediction)
         answers.append(answer)
         tasks.append(str(row.get("task") or "all"))
+        notes.append(row.get("note"))
+        questions.append(row.get("question"))
     if not predictions:
         raise ClintuneError("the predictions file is empty", where=str(path), fix="give at least one line")
-    return predictions, answers, tasks
+    have_notes = all(isinstance(n, str) for n in notes)
+    have_questions = have_notes and all(isinstance(q, str) for q in questions)
+    return predictions, answers, tasks, notes if have_notes else None, questions if have_questions else None
