@@ -175,8 +175,7 @@ def indication(s: Surgery, note: Note, rng: random.Random) -> str:
 
 def description(s: Surgery, note: Note, rng: random.Random) -> str:
     op = s.operation
-    position = "dorsal lithotomy" if op.position == "dorsal lithotomy" else op.position
-    sentences = [f"The patient was brought to the OR and placed in the {position} position.",
+    sentences = [f"The patient was brought to the OR and placed in the {op.position} position.",
                  f"After adequate anesthesia, {s.antibiotic} was given."]
     note.abbreviations.update(("OR", "IV"))
     if rng.random() < 0.3 + s.detail:

@@ -152,11 +152,6 @@ def _check_definition(sentence: str, support: _Support, spans: list[dict]) -> st
     return sentence[: match.start("abbreviation")]
 
 
-def grounding_scores(spans: list[dict]) -> dict:
-    """Per-answer fields for the score tables."""
-    return {"unsupported_spans": len(spans), "ungrounded": bool(spans)}
-
-
 def _close(run: list[tuple[str, str]], spans: list[dict]) -> None:
     if run:
         kinds = [kind for _, kind in run if kind != "unit"]
