@@ -2,10 +2,12 @@
 
 64 held-out examples (clintune's generator, the demo's filters: notes up to 800 characters), the Asclepius template
 in the chat template, greedy, 48 new tokens, bf16 where the CPU has it. Both sides call the same
-`evaluate.generate.generate_answers`: one-at-a-time is batch size 1 in prompt order, batched is length-sorted batches
-of 16 with left padding. The outputs must be identical. Also printed: examples/s of the metric computation (every
-metric of `clintune score`, with 1,000 bootstrap resamples).
-Goal (issue 7): batched ≥ 4× one-at-a-time.
+`evaluate.generate.generate_answers` (greedy: `evaluate.greedy.greedy_batch`): one-at-a-time is batch size 1 in prompt
+order, batched is length-sorted batches of 16 that prefill the template's shared opening once and drop answers as they
+end. The outputs must be identical. Also printed: the same two runs asked for 1 new token, i.e. prompt prefill alone,
+which bounds what batching can gain (prefill is compute-bound: a token costs the same in a batch of 1 or of 16), and
+examples/s of the metric computation (every metric of `clintune score`, with 1,000 bootstrap resamples).
+Goal (issues 7 and 17): batched ≥ 4× one-at-a-time, with identical outputs.
 
 Usage: python benchmarks/eval_throughput.py [--examples 64] [--batch-size 16] [--dtype auto|bf16|fp32] [--json]
 """
@@ -50,20 +52,24 @@ def main() -> None:
     prompts = [render_prompt(tokenizer, r["note"], r["question"]) for r in rows]
     decoding = Decoding(max_new_tokens=args.max_new_tokens)
 
-    def timed(batch_size: int) -> tuple[list[str], float]:
+    def timed(batch_size: int, decoding: Decoding) -> tuple[list[str], float]:
         start = time.perf_counter()
         answers = generate_answers(model, tokenizer, prompts, chat=True, batch_size=batch_size, decoding=decoding)
         return answers, time.perf_counter() - start
 
     generate_answers(model, tokenizer, prompts[:2], chat=True, batch_size=2, decoding=decoding)  # warm-up
-    single, single_seconds = timed(1)
-    batched, batched_seconds = timed(args.batch_size)
+    single, single_seconds = timed(1, decoding)
+    batched, batched_seconds = timed(args.batch_size, decoding)
+    _, single_prefill = timed(1, Decoding(max_new_tokens=1))
+    _, batched_prefill = timed(args.batch_size, Decoding(max_new_tokens=1))
     start = time.perf_counter()
     score_predictions(batched, [r["answer"] for r in rows], [r["task"] for r in rows])
     metric_rate = len(rows) / (time.perf_counter() - start)
     result = {"speedup": single_seconds / batched_seconds, "same_outputs": batched == single,
               "examples": len(rows), "single_seconds": single_seconds, "batched_seconds": batched_seconds,
               "batch_size": args.batch_size, "dtype": str(dtype).removeprefix("torch."),
+              "single_prefill_seconds": single_prefill, "batched_prefill_seconds": batched_prefill,
+              "speedup_bound": single_seconds / batched_prefill,
               "metric_examples_per_second": metric_rate}
     if args.json:
         print(json.dumps(result))
@@ -71,6 +77,8 @@ def main() -> None:
     print(f"{len(rows)} examples, {args.max_new_tokens} new tokens, {result['dtype']}: one at a time "
           f"{single_seconds:.1f} s, batched by {args.batch_size} {batched_seconds:.1f} s -> "
           f"{result['speedup']:.2f}x; same outputs: {result['same_outputs']}")
+    print(f"prefill alone (1 new token): one at a time {single_prefill:.1f} s, batched {batched_prefill:.1f} s; so "
+          f"batched cannot beat {result['speedup_bound']:.2f}x even if decoding were free")
     print(f"metrics (every `clintune score` metric, 1,000 bootstrap resamples): {metric_rate:,.0f} examples/s")
     print(f"goal >= 4x: {'met' if result['speedup'] >= 4 else 'NOT met'}")
 

@@ -12,6 +12,7 @@ import torch
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from clintune.evaluate.decoding import Decoding
+from clintune.evaluate.greedy import greedy_batch, plain_greedy
 from clintune.prompts.templates import encode_prompt
 from clintune.runs import KeyedCache
 
@@ -43,33 +44,23 @@ def generate_answers(model, tokenizer, prompts: list[str], *, chat: bool, max_ne
     todo = [i for i, answer in enumerate(answers) if answer is None]
     # Sorting by length keeps padding (and wasted compute) small within each batch.
     order = sorted(todo, key=lambda i: len(encoded[i]))
-    device = next(model.parameters()).device
     was_training = model.training
     model.eval()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    stop = {"stop_strings": list(decoding.stop), "tokenizer": tokenizer} if decoding.stop else {}
+    greedy = plain_greedy(model, decoding.num_beams, decoding.do_sample)
+    stopped = (lambda tokens: any(s in tokenizer.decode(tokens) for s in decoding.stop)) if decoding.stop else None
     with Progress(*columns, transient=True) as progress, torch.inference_mode():
         task = progress.add_task(label, total=len(prompts), completed=len(prompts) - len(todo))
         for start in range(0, len(order), batch_size):
             batch = order[start : start + batch_size]
-            longest = max(len(encoded[i]) for i in batch)
-            pad = tokenizer.pad_token_id
-            input_ids = torch.tensor([[pad] * (longest - len(encoded[i])) + encoded[i] for i in batch])
-            mask = torch.tensor([[0] * (longest - len(encoded[i])) + [1] * len(encoded[i]) for i in batch])
-            if decoding.do_sample:
-                torch.manual_seed(decoding.seed + start)
-            output = model.generate(
-                input_ids=input_ids.to(device),
-                attention_mask=mask.to(device),
-                use_cache=True,  # explicit: Trainer leaves model.config.use_cache off after training
-                eos_token_id=tokenizer.eos_token_id,
-                pad_token_id=tokenizer.pad_token_id,
-                **decoding.options(),
-                **stop,
-            )
+            if greedy:
+                texts = [tokenizer.decode(tokens, skip_special_tokens=True) for tokens in greedy_batch(
+                    model, [encoded[i] for i in batch], max_new_tokens=decoding.max_new_tokens,
+                    eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id, stopped=stopped)]
+            else:
+                texts = generate_batch(model, tokenizer, [encoded[i] for i in batch], decoding, seed=start)
             finished = {}
-            for row, index in enumerate(batch):
-                text = tokenizer.decode(output[row, longest:], skip_special_tokens=True)
+            for text, index in zip(texts, batch, strict=True):
                 answers[index] = cut_at_stop(text, decoding.stop).strip()
                 finished[keys[index]] = answers[index]
             if cache:
@@ -77,3 +68,26 @@ def generate_answers(model, tokenizer, prompts: list[str], *, chat: bool, max_ne
             progress.advance(task, len(batch))
     model.train(was_training)
     return answers
+
+
+def generate_batch(model, tokenizer, prompts: list[list[int]], decoding: Decoding, seed: int) -> list[str]:
+    """`transformers`' generate, left-padded: beams, sampling, and models whose generation config asks for logits
+    processors."""
+    longest = max(len(p) for p in prompts)
+    pad = tokenizer.pad_token_id
+    device = next(model.parameters()).device
+    input_ids = torch.tensor([[pad] * (longest - len(p)) + p for p in prompts])
+    mask = torch.tensor([[0] * (longest - len(p)) + [1] * len(p) for p in prompts])
+    if decoding.do_sample:
+        torch.manual_seed(decoding.seed + seed)
+    stop = {"stop_strings": list(decoding.stop), "tokenizer": tokenizer} if decoding.stop else {}
+    output = model.generate(
+        input_ids=input_ids.to(device),
+        attention_mask=mask.to(device),
+        use_cache=True,  # explicit: Trainer leaves model.config.use_cache off after training
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        **decoding.options(),
+        **stop,
+    )
+    return [tokenizer.decode(row[longest:], skip_special_tokens=True) for row in output]
