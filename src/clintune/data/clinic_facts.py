@@ -344,7 +344,7 @@ PHRASINGS = {
     "plainly": ("Paraphrase this sentence in plain language for the patient: '{sentence}'",
                 "Rewrite '{sentence}' so that a patient can understand it.", "Explain '{sentence}' in simple words."),
     "summary": ("Summarize this clinic note in one sentence.", "Give a one-line summary of the visit.",
-                "Brief summary for the handoff?"),
+                "Brief summary for the handoff?", "Summarize this visit in one or two sentences."),
     "summary plan": ("Summarize the assessment and plan.", "Briefly, what are the impression and plan?"),
     "summary history": ("Summarize the history of present illness.", "Give a brief HPI summary."),
     "plan": ("What's the plan?", "What is the plan for this patient?", "What was recommended?"),

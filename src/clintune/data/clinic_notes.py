@@ -346,11 +346,11 @@ def _paraphrases(v: Visit, note: Note, rng: random.Random) -> Iterator[QA]:
 
 
 def _summaries(v: Visit, note: Note, rng: random.Random) -> Iterator[QA]:
-    p, weeks, lasting = v.problem, plural(v.follow_weeks, "week"), plural(v.duration, v.problem.unit)
+    p, lasting = v.problem, plural(v.duration, v.problem.unit)
     tried, how, outcome = p.prior
     showed = f", whose {v.imaging[0]} showed {v.imaging[1]}," if v.imaging else ","
     yield _ask("summary"), (f"{v.age}-year-old {v.noun} with {p.complaint} for {lasting}{showed} assessed as "
-                            f"{_lower(v.dx)}, with a plan of {v.plan[0]} and follow-up in {weeks}.")
+                            f"{_lower(v.dx)}. The plan is {and_list(v.plan)}.")
     yield _ask("summary plan"), f"{v.dx}, managed with {and_list(v.plan)}."
     yield _ask("summary history"), (f"{v.age}-year-old {v.noun} with {lasting} of {p.complaint}, reporting "
                                     f"{and_list(list(v.features))}, who tried {tried} {how}, but it {outcome}.")

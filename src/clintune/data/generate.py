@@ -14,6 +14,9 @@ No real person stands behind any row: ages only, hospital days instead of dates,
 
 Tasks cycle through the 8 labels, so they are equally represented, as in the paper's pipeline (one task per note,
 drawn uniformly). About 10% of questions ask for something the note does not contain; their gold answer says so.
+They are the questions clinicians ask of a note that may lack the answer (a value, a date, a result, a list), asked
+in the same words of notes that hold it and of notes that do not, so that the answer depends on the note and not on
+the question. A summary, a paraphrase of a quoted sentence or a pronoun in a quoted sentence always has an answer.
 """
 
 from __future__ import annotations
@@ -45,7 +48,11 @@ from clintune.data.note_text import Note, and_list
 from clintune.data.questions import question_and_answer
 from clintune.data.schema import TASKS
 
-UNANSWERABLE_RATE = 0.10
+# The share of each task's questions that the note cannot answer: about 5% overall, most where real questions
+# most often go unanswered (a value, a date, a cause), none where a note always holds the answer.
+UNANSWERABLE_RATES = {"Question Answering": 0.1, "Relation Extraction": 0.1, "Temporal Information Extraction": 0.1,
+                      "Named Entity Recognition": 0.05, "Abbreviation Expansion": 0.05, "Coreference Resolution": 0.0,
+                      "Paraphrasing": 0.0, "Summarization": 0.0}
 EXTRA_PROCEDURES = ("PICC line placement", "PT evaluation", "bedside swallow evaluation", "transfusion of 1 unit PRBC")
 
 
@@ -235,7 +242,7 @@ def iter_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool
     for i in range(n):
         kind = rng.choices(chosen, weights)[0]
         task = TASKS[i % len(TASKS)]
-        note, question, answer = WRITERS[kind](rng, task, rng.random() < UNANSWERABLE_RATE)
+        note, question, answer = WRITERS[kind](rng, task, rng.random() < UNANSWERABLE_RATES[task])
         if notes_only:
             yield {"patient_id": first_patient_id + i, "note": note}
             continue

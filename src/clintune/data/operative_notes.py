@@ -11,6 +11,7 @@ what the writer recorded that it wrote, never by searching the note.
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass
 
 from clintune.data.note_text import NOTE_LACKS, Note, and_list, first_upper, plural
@@ -70,10 +71,47 @@ class Surgery:
         return "female" if self.female else "male"
 
 
+# What an operative note may leave out, by the task whose questions ask for it: (slot, phrasings, what the note then
+# lacks). An unanswerable question asks, in the words of the answerable one, for a slot its note left out.
+OMISSIBLE = {
+    "Question Answering": (
+        ("blood_loss", ("What was the estimated blood loss?", "EBL?", "How much blood was lost?"),
+         "the estimated blood loss"),
+        ("findings", ("What were the operative findings?", "What was found at surgery?"), "the operative findings"),
+        ("pathology", ("What did the pathology show?", "What were the pathology results?"), "the pathology results")),
+    "Relation Extraction": (
+        ("local", ("What local anesthetic was injected?", "Which local anesthetic was used?"), "a local anesthetic"),
+        ("antibiotic", ("Which antibiotic was given, and by what route?", "What antibiotic did the patient receive in "
+                        "the OR?"), "an antibiotic")),
+    "Temporal Information Extraction": (
+        ("duration", ("How long has the patient had {symptom}?", "How long had the symptoms been present before "
+                      "surgery?"), "how long the patient has had {symptom}"),
+        ("test_ago", ("When was the {test} done?", "How long ago was the {test} performed?"),
+         "when the {test} was done"),
+        ("follow_up", ("When is the patient to follow up?", "When should the patient be seen again?"),
+         "a follow-up appointment")),
+    "Named Entity Recognition": (
+        ("comorbidities", ("List the conditions in the patient's past medical history.", "What comorbidities does "
+                           "the patient have?"), "the patient's past medical history"),),
+}
+
+
 def write_row(rng: random.Random, task: str, unanswerable: bool) -> tuple[str, str, str]:
     """(note, question, answer) for one of the 8 tasks; the same for the same rng state."""
     surgery = sample_surgery(rng)
+    if unanswerable and task in OMISSIBLE:
+        slots = [slot for slot in OMISSIBLE[task] if slot[0] != "pathology" or surgery.operation.specimen]
+        slot, phrasings, what = rng.choice(slots)
+        note = render(surgery, rng, omit=frozenset((slot,)))
+        fill = {"symptom": surgery.fill(surgery.operation.symptom), "test": test_name(surgery)}
+        return note.text, rng.choice(phrasings).format(**fill), f"{NOTE_LACKS} {what.format(**fill)}."
     note = render(surgery, rng)
+    unwritten = [a for a in sorted(ABBREVIATIONS) if not re.search(rf"(?<!\w){re.escape(a)}(?!\w)", note.text)]
+    if unanswerable and task == "Abbreviation Expansion" and unwritten:
+        abbr = rng.choice(unwritten)
+        question = rng.choice((f"What does {abbr} stand for in this operative note?", f"Expand the abbreviation "
+                               f"'{abbr}'.", f"What is meant by {abbr} here?"))
+        return note.text, question, f"{NOTE_LACKS} the abbreviation {abbr}."
     if unanswerable:
         question, what = ABSENT[task]
         return note.text, question, f"{NOTE_LACKS} {what}."
@@ -106,8 +144,13 @@ def sample_surgery(rng: random.Random) -> Surgery:
     )
 
 
-def render(s: Surgery, rng: random.Random) -> Note:
+def render(s: Surgery, rng: random.Random, omit: frozenset[str] = frozenset()) -> Note:
+    """The note; `omit` names slots (OMISSIBLE) it must leave out, and others are left out at random."""
     op, note = s.operation, Note("")
+
+    def written(slot: str, chance: float) -> bool:
+        return rng.random() < chance and slot not in omit
+
     used = note.abbreviations
     lines = [f"PREOPERATIVE DIAGNOSIS: {first_upper(s.diagnosis)}."]
     postoperative = rng.choice(("Same.", f"{first_upper(s.diagnosis)}."))
@@ -120,26 +163,24 @@ def render(s: Surgery, rng: random.Random) -> Note:
     lines.append(f"{procedure_heading} {written_procedure}.")
     lines.append(f"ANESTHESIA: {ANESTHESIA[s.anesthesia][0]}")
     used.update(a for a in ("LMA", "MAC") if a == s.anesthesia)
-    if rng.random() < 0.5:
-        lines.append(f"EBL: {s.blood_loss} mL.")
-        used.add("EBL")
-        note.sentences["blood_loss"] = "an EBL"
-    else:
-        lines.append(f"ESTIMATED BLOOD LOSS: {s.blood_loss} mL.")
-        note.sentences["blood_loss"] = "an estimated blood loss"
+    if written("blood_loss", 0.85):
+        shorthand = rng.random() < 0.5
+        lines.append(f"EBL: {s.blood_loss} mL." if shorthand else f"ESTIMATED BLOOD LOSS: {s.blood_loss} mL.")
+        used.update(("EBL",) if shorthand else ())
+        note.sentences["blood_loss"] = "an EBL" if shorthand else "an estimated blood loss"
     if rng.random() < s.detail:
         lines.append(f"FLUIDS: {s.fluids} mL of crystalloid.")
     lines.append("COMPLICATIONS: None.")
     if op.specimen:
         lines.append(f"SPECIMEN: {first_upper(op.specimen)} to pathology.")
     lines.append(rng.choice(("INDICATIONS:", "INDICATIONS FOR PROCEDURE:", "BRIEF HISTORY:")) + " "
-                 + indication(s, note, rng))
-    if rng.random() < 0.4 + s.detail:
+                 + indication(s, note, rng, written))
+    if written("findings", 0.4 + s.detail):
         lines.append(f"FINDINGS: {first_upper(s.finding)}.")
         note.sentences["findings"] = s.finding
     lines.append(rng.choice(("DESCRIPTION OF PROCEDURE:", "PROCEDURE IN DETAIL:", "DETAILS OF PROCEDURE:")) + " "
-                 + description(s, note, rng))
-    if rng.random() < 0.3 + s.detail:
+                 + description(s, note, rng, written))
+    if written("follow_up", 0.3 + s.detail):
         lines.append(f"The patient will follow up in the clinic in {plural(s.follow_weeks, 'week')}.")
         note.sentences["follow_up"] = "yes"
     note.text = "\n".join(lines)
@@ -147,16 +188,20 @@ def render(s: Surgery, rng: random.Random) -> Note:
     return note
 
 
-def indication(s: Surgery, note: Note, rng: random.Random) -> str:
+def indication(s: Surgery, note: Note, rng: random.Random, written) -> str:
     op, used = s.operation, note.abbreviations
     n, unit = s.symptom_for
     years = rng.choice((f"{s.age}-year-old", f"{s.age} y/o"))
     used.update(("y/o",) if "y/o" in years else ())
     article = "an" if str(s.age).startswith("8") or s.age in (11, 18) else "a"
-    first = f"This is {article} {years} {s.person} with a {n}-{unit} history of {s.fill(op.symptom)}."
+    if written("duration", 0.8):
+        first = f"This is {article} {years} {s.person} with a {n}-{unit} history of {s.fill(op.symptom)}."
+        note.sentences["duration"] = "yes"
+    else:
+        first = f"This is {article} {years} {s.person} with {s.fill(op.symptom)}."
     note.sentences["indication"] = first
     sentences = [first]
-    if s.comorbidities and rng.random() < 0.7:
+    if s.comorbidities and written("comorbidities", 0.7):
         shorthand = rng.random() < 0.5
         names = [abbr if shorthand and abbr else name for name, abbr, _ in s.comorbidities]
         used.update(abbr for name, abbr, _ in s.comorbidities if shorthand and abbr)
@@ -166,21 +211,28 @@ def indication(s: Surgery, note: Note, rng: random.Random) -> str:
         note.sentences["comorbidities"] = "shorthand" if shorthand else "written"
     test, showed = op.prior_test
     ago, ago_unit = s.test_ago
-    sentences.append(f"{test} {plural(ago, ago_unit)} ago showed {showed}.")
+    if written("test_ago", 0.8):
+        sentences.append(f"{test} {plural(ago, ago_unit)} ago showed {showed}.")
+        note.sentences["test_ago"] = "yes"
+    else:
+        sentences.append(f"{test} showed {showed}.")
     if rng.random() < 0.3 + s.detail:
         sentences.append(rng.choice(("The risks, benefits and alternatives were discussed and consent was obtained.",
                                      "After a discussion of the risks and benefits, the patient wished to proceed.")))
     return " ".join(sentences)
 
 
-def description(s: Surgery, note: Note, rng: random.Random) -> str:
+def description(s: Surgery, note: Note, rng: random.Random, written) -> str:
     op = s.operation
-    sentences = [f"The patient was brought to the OR and placed in the {op.position} position.",
-                 f"After adequate anesthesia, {s.antibiotic} was given."]
-    note.abbreviations.update(("OR", "IV"))
+    sentences = [f"The patient was brought to the OR and placed in the {op.position} position."]
+    note.abbreviations.add("OR")
+    if written("antibiotic", 1.0):
+        sentences.append(f"After adequate anesthesia, {s.antibiotic} was given.")
+        note.abbreviations.add("IV")
+        note.sentences["antibiotic"] = "yes"
     if rng.random() < 0.3 + s.detail:
         sentences.append(f"The {s.fill(op.site)} was prepped and draped in the usual sterile fashion.")
-    if rng.random() < 0.6:
+    if written("local", 0.6):
         sentences.append(f"The area was infiltrated with {s.local}.")
         note.sentences["local"] = s.local
     sentences += [s.fill(step) for step in op.steps]
@@ -199,14 +251,17 @@ def description(s: Surgery, note: Note, rng: random.Random) -> str:
 
 
 def _medications(s: Surgery, note: Note) -> list[str]:
-    given = [s.antibiotic.split(" ")[0]]
+    given = [s.antibiotic.split(" ")[0]] if "antibiotic" in note.sentences else []
     if "local" in note.sentences:
         given.append(s.local.split("% ")[1].split(" with")[0])
     return given
 
 
 def named_entities(s: Surgery, note: Note, rng: random.Random) -> tuple[str, str]:
-    kind = rng.randrange(3)
+    kind = rng.randrange(4)
+    if kind == 3:
+        q = rng.choice(("List the preoperative diagnoses.", "What was the preoperative diagnosis?"))
+        return q, f"{first_upper(s.diagnosis)}."
     if kind == 0 and "comorbidities" in note.sentences:
         q = rng.choice(("List the conditions in the patient's past medical history.", "What comorbidities does the "
                         "patient have?"))
@@ -238,22 +293,30 @@ def relation(s: Surgery, note: Note, rng: random.Random) -> tuple[str, str]:
     return q, f"{first_upper(s.antibiotic)} was given after adequate anesthesia."
 
 
+def test_name(s: Surgery) -> str:
+    """The preoperative test as a sentence names it mid-way: "Ultrasound" -> "ultrasound", "CT urogram" unchanged."""
+    test = s.operation.prior_test[0]
+    return test if test[:2].isupper() else test[0].lower() + test[1:]
+
+
 def temporal(s: Surgery, note: Note, rng: random.Random) -> tuple[str, str]:
-    kind = rng.randrange(3)
     symptom = s.fill(s.operation.symptom)
-    if kind == 0:
-        n, unit = s.symptom_for
-        q = rng.choice((f"How long has the patient had {symptom}?", "How long had the symptoms been present before "
-                        "surgery?"))
-        return q, f"The patient has had {symptom} for {plural(n, unit)}."
-    if kind == 1 or "follow_up" not in note.sentences:
-        test = s.operation.prior_test[0]
-        ago, unit = s.test_ago
-        q = rng.choice((f"When was the {test[0].lower() + test[1:]} done?", f"How long ago was the {test} "
-                        "performed?"))
-        return q, f"The {test[0].lower() + test[1:]} was done {plural(ago, unit)} ago."
-    q = rng.choice(("When is the patient to follow up?", "When should the patient be seen again?"))
-    return q, f"The patient will follow up in the clinic in {plural(s.follow_weeks, 'week')}."
+    test = test_name(s)
+    n, unit = s.symptom_for
+    ago, ago_unit = s.test_ago
+    asked = {
+        "duration": ((f"How long has the patient had {symptom}?", "How long had the symptoms been present before "
+                      "surgery?"), f"The patient has had {symptom} for {plural(n, unit)}."),
+        "test_ago": ((f"When was the {test} done?", f"How long ago was the {test} performed?"),
+                     f"The {test} was done {plural(ago, ago_unit)} ago."),
+        "follow_up": (("When is the patient to follow up?", "When should the patient be seen again?"),
+                      f"The patient will follow up in the clinic in {plural(s.follow_weeks, 'week')}."),
+    }
+    held = [slot for slot in asked if slot in note.sentences]
+    if not held:  # a terse note that dates nothing: the question is asked, and the answer says so
+        return f"When was the {test} done?", f"{NOTE_LACKS} when the {test} was done."
+    phrasings, answer = asked[rng.choice(held)]
+    return rng.choice(phrasings), answer
 
 
 def coreference(s: Surgery, note: Note, rng: random.Random) -> tuple[str, str]:
@@ -275,21 +338,27 @@ def paraphrase(s: Surgery, note: Note, rng: random.Random) -> tuple[str, str]:
                     f"Paraphrase the sentence '{sentence}' for the family."))
     who = {"male": "man", "female": "woman"}.get(s.person, s.person)
     article = "An" if str(s.age).startswith("8") or s.age in (11, 18) else "A"
-    return q, f"{article} {s.age}-year-old {who} has had {s.fill(s.operation.symptom)} for {plural(n, unit)}."
+    how_long = f" for {plural(n, unit)}" if "duration" in note.sentences else ""
+    return q, f"{article} {s.age}-year-old {who} has had {s.fill(s.operation.symptom)}{how_long}."
 
 
 def summary(s: Surgery, note: Note, rng: random.Random) -> tuple[str, str]:
     q = rng.choice(("Summarize the operation in one sentence.", "Give a one-line summary of this operative note.",
-                    "Briefly summarize the procedure for the handoff."))
+                    "Briefly summarize the procedure for the handoff.",
+                    "Summarize this operative note in one or two sentences.",
+                    f"Give a short summary of the {s.procedure}."))
     who = {"male": "man", "female": "woman"}.get(s.person, s.person)
+    loss = f" with {note.sentences['blood_loss']} of {s.blood_loss} mL" if "blood_loss" in note.sentences else ""
+    # Two sentences, as clinicians summarize an operation: who had what done and how, then what was found and how
+    # it ended (the note's own disposition sentence).
+    findings = f" The findings were {s.finding}." if "findings" in note.sentences else ""
     return q, (f"{s.age}-year-old {who} with {s.diagnosis} underwent {s.procedure} under "
-               f"{ANESTHESIA[s.anesthesia][1]} with {note.sentences['blood_loss']} of {s.blood_loss} mL and no "
-               "complications.")
+               f"{ANESTHESIA[s.anesthesia][1]}{loss} and no complications.{findings} {s.disposition[0]}")
 
 
 def question_answering(s: Surgery, note: Note, rng: random.Random) -> tuple[str, str]:
     kind = rng.randrange(4)
-    if kind == 0:
+    if kind == 0 and "blood_loss" in note.sentences:
         q = rng.choice(("What was the estimated blood loss?", "EBL?", "How much blood was lost?"))
         return q, f"The estimated blood loss was {s.blood_loss} mL."
     if kind == 1:

@@ -121,10 +121,14 @@ def paraphrase(case: Case, note: Note, rng: random.Random) -> tuple[str, str]:
 def summary(case: Case, note: Note, rng: random.Random) -> tuple[str, str]:
     q = rng.choice(("Summarize the hospital course in one sentence.",
                     "Give a brief summary of this hospitalization.",
-                    "Write a one-sentence summary of the admission for a handoff."))
+                    "Write a one-sentence summary of the admission for a handoff.",
+                    "Summarize this discharge summary in one or two sentences."))
     events = f", complicated by {and_list([e for e, _, _ in case.events])}," if case.events else ""
+    procedures = " ".join(f"{'She' if case.female else 'He'} had {name} on hospital day {day}."
+                          for name, day in case.procedures)
     return q, (f"{case.age}-year-old {case.noun} admitted with {case.dx.name}{events} treated with {case.dx.drug}, "
-               f"discharged to {case.disposition[1]} in {case.condition} condition on hospital day {case.stay}.")
+               f"discharged to {case.disposition[1]} in {case.condition} condition on hospital day {case.stay}. "
+               f"{procedures}")
 
 
 def question_answering(case: Case, note: Note, rng: random.Random) -> tuple[str, str]:

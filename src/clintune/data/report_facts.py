@@ -383,8 +383,8 @@ ABSENT_VALUES = ("What was the ejection fraction?; the ejection fraction; echo |
                  "blood pressure?; the patient's blood pressure; | What was the prostate volume?; the prostate "
                  "volume; | What was the radiation dose?; the radiation dose;")
 ABSENT_ASKS = {
-    "Named Entity Recognition": "List the patient's current medications.; the patient's medications | Any allergies?; "
-                                "the patient's allergies | Which contrast agent was used?; the contrast agent",
+    "Named Entity Recognition": "Any allergies?; the patient's allergies | Which contrast agent was used?; the "
+                                "contrast agent",
     "Paraphrasing": "Paraphrase the family history in plain language.; the family history | Explain the biopsy "
                     "results in simple words.; biopsy results | Rewrite the discharge instructions in plain language.; "
                     "discharge instructions",
