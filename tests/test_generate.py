@@ -64,8 +64,9 @@ def test_stop_strings_and_beam_search(tiny_model, tiny_tokenizer):
 
 def reference_greedy(model, prompt: list[int], max_new_tokens: int, eos: int | None) -> list[int]:
     """transformers' own greedy generate, one prompt at a time: what greedy_batch must reproduce."""
-    output = model.generate(input_ids=torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
-                            max_new_tokens=max_new_tokens, do_sample=False, eos_token_id=eos, pad_token_id=eos)
+    ids = torch.tensor([prompt])
+    output = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens,
+                            do_sample=False, eos_token_id=eos, pad_token_id=eos)
     return output[0, len(prompt):].tolist()
 
 
