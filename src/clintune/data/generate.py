@@ -13,7 +13,7 @@ No real person stands behind any row: ages only, hospital days instead of dates,
 (data/plant.py) adds invented identifiers on purpose, so that the identifier scan can be measured.
 
 Tasks cycle through the 8 labels, so they are equally represented, as in the paper's pipeline (one task per note,
-drawn uniformly). About 10% of questions ask for something the note does not contain; their gold answer says so.
+drawn uniformly). About 5% of questions ask for something the note does not contain; their gold answer says so.
 They are the questions clinicians ask of a note that may lack the answer (a value, a date, a result, a list), asked
 in the same words of notes that hold it and of notes that do not, so that the answer depends on the note and not on
 the question. A summary, a paraphrase of a quoted sentence or a pronoun in a quoted sentence always has an answer.
