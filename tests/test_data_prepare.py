@@ -48,6 +48,16 @@ def test_stratified_sampling_keeps_the_task_mix():
         assert abs(sampled[task] - 140 * n / len(rows)) < 1
 
 
+def test_sampling_takes_a_patients_twin_rows_together():
+    rows = generate_rows(2000, seed=3)
+    sample = sample_by_task(Dataset.from_list(rows), 600, seed=0)
+    per_patient = Counter(r["patient_id"] for r in rows)
+    sampled = Counter(sample["patient_id"])
+    assert any(per_patient[p] == 2 for p in sampled)  # twins were drawn
+    assert all(n == per_patient[p] for p, n in sampled.items())  # and never one without the other
+    assert 590 <= len(sample) <= 600
+
+
 def test_prepare_filters_samples_splits_and_writes_a_data_card(tmp_path, tiny_tokenizer, tiny_model_dir):
     path = tmp_path / "rows.csv"
     save_rows(generate_rows(300, seed=2), path)

@@ -13,10 +13,12 @@ No real person stands behind any row: ages only, hospital days instead of dates,
 (data/plant.py) adds invented identifiers on purpose, so that the identifier scan can be measured.
 
 Tasks cycle through the 8 labels, so they are equally represented, as in the paper's pipeline (one task per note,
-drawn uniformly). About 5% of questions ask for something the note does not contain; their gold answer says so.
+drawn uniformly). About 10% of questions ask for something the note does not contain; their gold answer says so.
 They are the questions clinicians ask of a note that may lack the answer (a value, a date, a result, a list), asked
 in the same words of notes that hold it and of notes that do not, so that the answer depends on the note and not on
-the question. A summary, a paraphrase of a quoted sentence or a pronoun in a quoted sentence always has an answer.
+the question; an operative note's comes with its twin (operative_notes.write_pair): the same operation written with
+the answer, the same question, one patient. A summary, a paraphrase of a quoted sentence or a pronoun in a quoted
+sentence always has an answer.
 """
 
 from __future__ import annotations
@@ -48,10 +50,10 @@ from clintune.data.note_text import Note, and_list
 from clintune.data.questions import question_and_answer
 from clintune.data.schema import TASKS
 
-# The share of each task's questions that the note cannot answer: about 5% overall, most where real questions
+# The share of each task's questions that the note cannot answer: about 10% overall, most where real questions
 # most often go unanswered (a value, a date, a cause), none where a note always holds the answer.
-UNANSWERABLE_RATES = {"Question Answering": 0.1, "Relation Extraction": 0.1, "Temporal Information Extraction": 0.1,
-                      "Named Entity Recognition": 0.05, "Abbreviation Expansion": 0.05, "Coreference Resolution": 0.0,
+UNANSWERABLE_RATES = {"Question Answering": 0.2, "Relation Extraction": 0.2, "Temporal Information Extraction": 0.2,
+                      "Named Entity Recognition": 0.1, "Abbreviation Expansion": 0.1, "Coreference Resolution": 0.0,
                       "Paraphrasing": 0.0, "Summarization": 0.0}
 EXTRA_PROCEDURES = ("PICC line placement", "PT evaluation", "bedside swallow evaluation", "transfusion of 1 unit PRBC")
 
@@ -239,15 +241,24 @@ def iter_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool
         raise ValueError(f"unknown kind of note: {unknown[0]} (known: {', '.join(NOTE_KINDS)})")
     weights = [KIND_WEIGHTS[k] for k in chosen]
     rng = random.Random(seed)
+    made = 0
     for i in range(n):
+        if made == n:
+            return
         kind = rng.choices(chosen, weights)[0]
         task = TASKS[i % len(TASKS)]
-        note, question, answer = WRITERS[kind](rng, task, rng.random() < UNANSWERABLE_RATES[task])
-        if notes_only:
-            yield {"patient_id": first_patient_id + i, "note": note}
-            continue
-        yield {"patient_id": first_patient_id + i, "note": note, "question": question, "answer": answer,
-               "task": task}
+        unanswerable = rng.random() < UNANSWERABLE_RATES[task]
+        if unanswerable and kind == "operative note" and task in operative_notes.OMISSIBLE:
+            rows = operative_notes.write_pair(rng, task)[: n - made]  # and the same question of its twin note
+        else:
+            rows = [WRITERS[kind](rng, task, unanswerable)]
+        patient_id = first_patient_id + made  # twins are one patient's operation, written twice
+        for note, question, answer in rows:
+            made += 1
+            if notes_only:
+                yield {"patient_id": patient_id, "note": note}
+                continue
+            yield {"patient_id": patient_id, "note": note, "question": question, "answer": answer, "task": task}
 
 
 def generate_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool = False,

@@ -29,7 +29,7 @@ from clintune.data.operative_facts import (
 )
 
 KIND = "operative note"
-__all__ = ["ABBREVIATIONS", "KIND", "write_row"]
+__all__ = ["ABBREVIATIONS", "KIND", "OMISSIBLE", "write_pair", "write_row"]
 
 
 @dataclass(frozen=True)
@@ -96,15 +96,45 @@ OMISSIBLE = {
 }
 
 
+def write_pair(rng: random.Random, task: str) -> list[tuple[str, str, str]]:
+    """An unanswerable row and, where the slot has an answer, its twin: the same operation written with the slot, the
+    same question, the answer. The two differ only where the note does, so only reading the note tells them apart."""
+    surgery = sample_surgery(rng)
+    slots = [slot for slot in OMISSIBLE[task] if slot[0] != "pathology" or surgery.operation.specimen]
+    slot, phrasings, what = rng.choice(slots)
+    fill = {"symptom": surgery.fill(surgery.operation.symptom), "test": test_name(surgery)}
+    question = rng.choice(phrasings).format(**fill)
+    state = rng.getstate()
+    note = render(surgery, rng, omit=frozenset((slot,)))
+    rows = [(note.text, question, f"{NOTE_LACKS} {what.format(**fill)}.")]
+    answer = slot_answer(surgery, slot)
+    if answer:
+        twin_rng = random.Random()
+        twin_rng.setstate(state)
+        rows.append((render(surgery, twin_rng, keep=frozenset((slot,))).text, question, answer))
+    return rows
+
+
+def slot_answer(s: Surgery, slot: str) -> str:
+    """The answer to an OMISSIBLE slot's question from a note that holds it ("" where no note does)."""
+    n, unit = s.symptom_for
+    ago, ago_unit = s.test_ago
+    return {"blood_loss": f"The estimated blood loss was {s.blood_loss} mL.",
+            "findings": f"The findings were {s.finding}.",
+            "local": f"The area was infiltrated with {s.local}.",
+            "antibiotic": f"{first_upper(s.antibiotic)} was given after adequate anesthesia.",
+            "duration": f"The patient has had {s.fill(s.operation.symptom)} for {plural(n, unit)}.",
+            "test_ago": f"The {test_name(s)} was done {plural(ago, ago_unit)} ago.",
+            "follow_up": f"The patient will follow up in the clinic in {plural(s.follow_weeks, 'week')}.",
+            "comorbidities": first_upper(and_list([name for name, _, _ in s.comorbidities])) + "."
+            if s.comorbidities else ""}.get(slot, "")
+
+
 def write_row(rng: random.Random, task: str, unanswerable: bool) -> tuple[str, str, str]:
     """(note, question, answer) for one of the 8 tasks; the same for the same rng state."""
-    surgery = sample_surgery(rng)
     if unanswerable and task in OMISSIBLE:
-        slots = [slot for slot in OMISSIBLE[task] if slot[0] != "pathology" or surgery.operation.specimen]
-        slot, phrasings, what = rng.choice(slots)
-        note = render(surgery, rng, omit=frozenset((slot,)))
-        fill = {"symptom": surgery.fill(surgery.operation.symptom), "test": test_name(surgery)}
-        return note.text, rng.choice(phrasings).format(**fill), f"{NOTE_LACKS} {what.format(**fill)}."
+        return write_pair(rng, task)[0]
+    surgery = sample_surgery(rng)
     note = render(surgery, rng)
     unwritten = [a for a in sorted(ABBREVIATIONS) if not re.search(rf"(?<!\w){re.escape(a)}(?!\w)", note.text)]
     if unanswerable and task == "Abbreviation Expansion" and unwritten:
@@ -144,12 +174,14 @@ def sample_surgery(rng: random.Random) -> Surgery:
     )
 
 
-def render(s: Surgery, rng: random.Random, omit: frozenset[str] = frozenset()) -> Note:
-    """The note; `omit` names slots (OMISSIBLE) it must leave out, and others are left out at random."""
+def render(s: Surgery, rng: random.Random, omit: frozenset[str] = frozenset(), keep: frozenset[str] = frozenset()
+           ) -> Note:
+    """The note; `omit` names slots (OMISSIBLE) it must leave out, `keep` slots it must write, and others are left
+    out at random."""
     op, note = s.operation, Note("")
 
     def written(slot: str, chance: float) -> bool:
-        return rng.random() < chance and slot not in omit
+        return (rng.random() < chance or slot in keep) and slot not in omit
 
     used = note.abbreviations
     lines = [f"PREOPERATIVE DIAGNOSIS: {first_upper(s.diagnosis)}."]
@@ -163,8 +195,8 @@ def render(s: Surgery, rng: random.Random, omit: frozenset[str] = frozenset()) -
     lines.append(f"{procedure_heading} {written_procedure}.")
     lines.append(f"ANESTHESIA: {ANESTHESIA[s.anesthesia][0]}")
     used.update(a for a in ("LMA", "MAC") if a == s.anesthesia)
+    shorthand = rng.random() < 0.5  # drawn whether or not the line is written, so that twin notes stay in step
     if written("blood_loss", 0.85):
-        shorthand = rng.random() < 0.5
         lines.append(f"EBL: {s.blood_loss} mL." if shorthand else f"ESTIMATED BLOOD LOSS: {s.blood_loss} mL.")
         used.update(("EBL",) if shorthand else ())
         note.sentences["blood_loss"] = "an EBL" if shorthand else "an estimated blood loss"
@@ -201,11 +233,10 @@ def indication(s: Surgery, note: Note, rng: random.Random, written) -> str:
         first = f"This is {article} {years} {s.person} with {s.fill(op.symptom)}."
     note.sentences["indication"] = first
     sentences = [first]
+    shorthand, pmh = rng.random() < 0.5, "PMH" if rng.random() < 0.5 else "past medical history"
     if s.comorbidities and written("comorbidities", 0.7):
-        shorthand = rng.random() < 0.5
         names = [abbr if shorthand and abbr else name for name, abbr, _ in s.comorbidities]
         used.update(abbr for name, abbr, _ in s.comorbidities if shorthand and abbr)
-        pmh = "PMH" if rng.random() < 0.5 else "past medical history"
         used.update(("PMH",) if pmh == "PMH" else ())
         sentences.append(f"{'His' if not s.female else 'Her'} {pmh} is significant for {and_list(names)}.")
         note.sentences["comorbidities"] = "shorthand" if shorthand else "written"

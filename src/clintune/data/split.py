@@ -15,19 +15,30 @@ from clintune.errors import ClintuneError
 
 
 def sample_by_task(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
-    """`n` rows whose task mix matches the dataset's (largest-remainder allocation), in file order."""
+    """`n` rows whose task mix matches the dataset's (largest-remainder allocation), in file order. A patient's rows
+    of one task are taken together (the generator's twin notes: the same question of a note with and without its
+    answer), so a task may come one or two rows short of its share where only a group would overshoot it."""
     if n >= len(dataset):
         return dataset
     rows_by_task: dict[str, list[int]] = defaultdict(list)
-    for index, task in enumerate(dataset["task"]):
+    groups: dict[tuple[str, object], list[int]] = defaultdict(list)
+    patients = dataset["patient_id"] if "patient_id" in dataset.column_names else range(len(dataset))
+    for index, (task, patient) in enumerate(zip(dataset["task"], patients, strict=True)):
         rows_by_task[task].append(index)
+        groups[(task, patient)].append(index)
     shares = {task: n * len(rows) / len(dataset) for task, rows in rows_by_task.items()}
     quota = {task: int(share) for task, share in shares.items()}
     by_remainder = sorted(shares, key=lambda t: (shares[t] - quota[t], t), reverse=True)
     for task in by_remainder[: n - sum(quota.values())]:
         quota[task] += 1
     rng = random.Random(seed)
-    chosen = [i for task in sorted(rows_by_task) for i in rng.sample(rows_by_task[task], quota[task])]
+    chosen: list[int] = []
+    for task in sorted(rows_by_task):
+        taken = 0
+        for key in rng.sample(sorted(k for k in groups if k[0] == task), len([k for k in groups if k[0] == task])):
+            if taken + len(groups[key]) <= quota[task]:
+                chosen += groups[key]
+                taken += len(groups[key])
     return dataset.select(sorted(chosen))
 
 
