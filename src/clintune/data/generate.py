@@ -226,6 +226,8 @@ WRITERS = {"discharge summary": discharge_row, "operative note": operative_notes
            "clinic note": clinic_notes.write_row, "diagnostic report": report_notes.write_row}
 KIND_WEIGHTS = {"discharge summary": 0.2, "operative note": 0.35, "clinic note": 0.3, "diagnostic report": 0.15}
 NOTE_KINDS = tuple(WRITERS)
+# Kinds whose unanswerable rows of these tasks come with a twin note that holds the answer: (tasks, pair writer).
+TWINNED = {"operative note": (tuple(operative_notes.OMISSIBLE), operative_notes.write_pair)}
 
 
 def iter_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool = False,
@@ -248,8 +250,9 @@ def iter_rows(n: int, seed: int = 0, first_patient_id: int = 1, notes_only: bool
         kind = rng.choices(chosen, weights)[0]
         task = TASKS[i % len(TASKS)]
         unanswerable = rng.random() < UNANSWERABLE_RATES[task]
-        if unanswerable and kind == "operative note" and task in operative_notes.OMISSIBLE:
-            rows = operative_notes.write_pair(rng, task)[: n - made]  # and the same question of its twin note
+        twinned_tasks, write_pair = TWINNED.get(kind, ((), None))
+        if unanswerable and task in twinned_tasks:
+            rows = write_pair(rng, task)[: n - made]  # and the same question of its twin note
         else:
             rows = [WRITERS[kind](rng, task, unanswerable)]
         patient_id = first_patient_id + made  # twins are one patient's operation, written twice

@@ -22,9 +22,12 @@ def sample_by_task(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
         return dataset
     rows_by_task: dict[str, list[int]] = defaultdict(list)
     groups: dict[tuple[str, object], list[int]] = defaultdict(list)
+    groups_by_task: dict[str, list[tuple[str, object]]] = defaultdict(list)
     patients = dataset["patient_id"] if "patient_id" in dataset.column_names else range(len(dataset))
     for index, (task, patient) in enumerate(zip(dataset["task"], patients, strict=True)):
         rows_by_task[task].append(index)
+        if (task, patient) not in groups:
+            groups_by_task[task].append((task, patient))
         groups[(task, patient)].append(index)
     shares = {task: n * len(rows) / len(dataset) for task, rows in rows_by_task.items()}
     quota = {task: int(share) for task, share in shares.items()}
@@ -35,7 +38,8 @@ def sample_by_task(dataset: Dataset, n: int, seed: int = 0) -> Dataset:
     chosen: list[int] = []
     for task in sorted(rows_by_task):
         taken = 0
-        for key in rng.sample(sorted(k for k in groups if k[0] == task), len([k for k in groups if k[0] == task])):
+        keys = sorted(groups_by_task[task])
+        for key in rng.sample(keys, len(keys)):
             if taken + len(groups[key]) <= quota[task]:
                 chosen += groups[key]
                 taken += len(groups[key])
