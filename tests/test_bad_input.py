@@ -149,10 +149,14 @@ def probe_cases(probe: Probe, bad) -> None:
                         ("commas.tsv", "separated by commas, not tabs"), ("empty.csv", "the file is empty"),
                         ("empty.jsonl", "the file is empty"), ("blank_lines.jsonl", "no rows"),
                         ("huge_field.csv", "longer than 16 MB"), ("missing.csv", "not found"),
-                        ("cut_off.csv", "Expected 3 columns"), ("cut_off.jsonl", "invalid JSON"),
+                        ("cut_off.jsonl", "invalid JSON"),
                         ("cut_off.json", "invalid JSON"), ("cut_off.parquet", "not a readable Parquet file"),
                         ("binary.csv", "")):
         probe.expect("data files", [*csv_, bad / name], cause, inputs=(bad / name,))
+    # A cut-off last row is skipped by name; --strict refuses the file, naming it.
+    probe.expect("data files", [*csv_, bad / "cut_off.csv"], "", code=0, inputs=(bad / "cut_off.csv",))
+    probe.expect("data files", [*csv_, "--strict", bad / "cut_off.csv"], "row 1 (line 3) has 1 field where the "
+                 "header has 3 (cut off, or a quote that is never closed)", inputs=(bad / "cut_off.csv",))
     for command in (["data", "stats"], ["data", "scan-phi"], ["data", "prepare", "--out", bad / "prepared"]):
         for name in ("dup.csv", "semicolons.csv", "header_only.csv"):
             probe.expect("data files", [*command, bad / name], "", inputs=(bad / name,), absent=(bad / "prepared",))

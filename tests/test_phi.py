@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -70,6 +71,41 @@ def test_the_masked_snippet_never_shows_an_identifier():
         for _, s, e in find_identifiers(text):
             assert text[s:e] not in snippet
         assert f"[{cls.upper()}]" in snippet
+
+
+# Names that end a match early or hide in their context: (text, the name as the finding must cover it). A name said
+# again later without its title must not show either.
+ADVERSARIAL = [
+    ("Dr. McDevitt saw her at noon; McDevitt agreed.", "McDevitt"),
+    ("Mr. O'Neil was seen, and O\u2019Neil's wife too.", "O'Neil"),
+    ("Mrs. Smith-Jones called back.", "Smith-Jones"),
+    ("Operated on by Dr. van der Berg today.", "van der Berg"),
+    ("Dr. Garcia Marquez consulted.", "Garcia Marquez"),
+    ("Signed, Dr. J. R. Hallowell.", "J. R. Hallowell"),
+    ("Seen (Dr. Okafor), then again by Dr.Okafor.", "Okafor"),
+    ("Dr. McDevittwas present.", "McDevittwas"),
+    ("Per Dr. Nguyen's note, stable.", "Nguyen's"),
+    ("Patient: Maria Lopez. Maria called at 5.", "Maria Lopez"),
+]
+
+
+def _fragments(name: str) -> set[str]:
+    """Every run of 3 characters of each word of the name, lower-cased: what a leak would show."""
+    words = [w for w in re.split(r"[^\w]+", name.lower()) if len(w) >= 3]
+    return {w[i:i + 3] for w in words for i in range(len(w) - 2)}
+
+
+@pytest.mark.parametrize(("text", "name"), ADVERSARIAL)
+def test_no_fragment_of_a_found_name_survives_masking(text, name):
+    findings = list(scan_rows([{"note": text}], ["note"]))
+    # The finding covers the whole name, not the part up to an inner capital, an apostrophe or a hyphen.
+    assert text[findings[0].start:findings[0].end] == name
+    for finding in findings:
+        for width in (0, 3, 11, 24, 60):
+            snippet = masked_snippet(text, finding, width).lower()
+            leaked = {fragment for fragment in _fragments(name) if fragment in snippet}
+            assert not leaked, (snippet, leaked)
+            assert "[name]" in snippet
 
 
 def test_scan_phi_command_exit_codes_and_json(tmp_path, cli):

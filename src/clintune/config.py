@@ -33,6 +33,9 @@ class DataSection(Section):
     path: str | None = Field(None, description="CSV, JSONL, JSON, Parquet, save_to_disk folder, .txt notes or hub "
                              "id; null = the built-in synthetic generator")
     columns: str | None = Field(None, description="column mapping canonical=source,... or a preset: alpaca, messages")
+    strict: bool = Field(False, description="refuse a file with malformed rows, empty or repeated notes; else "
+                         "malformed rows are skipped and notes-only data keeps one copy of each note, all named")
+    clean_export: bool = Field(False, description="undo an export's ',HEADING:,' commas and HTML entities")
     synthetic_rows: int = Field(600, ge=8, description="rows the generator makes when path is null")
     note_kinds: list[NoteKind] | None = Field(None, min_length=1, description="kinds of note the generator writes "
                                               "when path is null; null = all four")

@@ -14,28 +14,33 @@ from clintune.config import data_section
 from clintune.errors import ClintuneError, listed
 
 
-def load(path: str | Path, columns: str | dict | None = None, notes_only: bool | None = None):
-    """Any supported file or folder, mapped to the canonical schema: a `LoadedData` (dataset, warnings, ...)."""
+def load(path: str | Path, columns: str | dict | None = None, notes_only: bool | None = None, strict: bool = False,
+         clean_export: bool = False):
+    """Any supported file or folder, mapped to the canonical schema: a `LoadedData` (dataset, warnings, ...).
+
+    Malformed CSV rows are skipped and named, and notes-only data keeps one copy of each non-empty note (`strict`
+    refuses instead); `clean_export` undoes an export's `,HEADING:,` commas and HTML entities."""
     from clintune.data.load import load_data
 
-    return load_data(path, columns, notes_only)
+    return load_data(path, columns, notes_only, strict, clean_export)
 
 
 def validate(path: str | Path, columns: str | dict | None = None, notes_only: bool | None = None,
-             max_note_chars: int = 16_000):
+             max_note_chars: int = 16_000, strict: bool = False, clean_export: bool = False):
     """Is the data usable for training? A `ValidationReport` (`.ok`, `.problems`, `.warnings`)."""
     from clintune.data.validate import validate as validate_loaded
 
-    return validate_loaded(load(path, columns, notes_only), max_note_chars)
+    return validate_loaded(load(path, columns, notes_only, strict, clean_export), max_note_chars)
 
 
 def stats(path: str | Path, columns: str | dict | None = None, tokenizer: str | None = None,
-          template: str = "asclepius", chat: bool = True, plot: Path | None = None) -> tuple[dict, list[str]]:
+          template: str = "asclepius", chat: bool = True, plot: Path | None = None, strict: bool = False,
+          clean_export: bool = False) -> tuple[dict, list[str]]:
     """(summary, loading warnings): rows, patients, task mix, lengths in characters (and tokens, with a tokenizer)."""
     from clintune.data.stats import data_stats, plot_lengths
     from clintune.prompts.preview import example_token_length
 
-    loaded = load(path, columns)
+    loaded = load(path, columns, strict=strict, clean_export=clean_export)
     tok = _tokenizer(tokenizer)
     example = example_token_length(tok, template, chat) if tok is not None and not loaded.notes_only else None
     summary, lengths = data_stats(loaded, tok, example)
@@ -48,21 +53,28 @@ def stats(path: str | Path, columns: str | dict | None = None, tokenizer: str | 
 class PhiScan:
     findings: list  # data.phi.Finding, positions only: never print a finding's text, mask it (masked_snippet)
     summary: dict
-    dataset: object  # the loaded rows the positions point into
+    dataset: object  # the loaded rows the positions point into (finding.row indexes it)
+    loaded: object  # the LoadedData: `loaded.file_row(finding.row)` is the row's number in the file
+
+    def file_row(self, finding) -> int:
+        return self.loaded.file_row(finding.row)
 
 
-def scan_phi(path: str | Path, columns: str | dict | None = None, progress: bool = False) -> PhiScan:
-    """Patient identifiers (HIPAA Safe Harbor classes) in the note, question and answer columns."""
+def scan_phi(path: str | Path, columns: str | dict | None = None, progress: bool = False, strict: bool = False,
+             clean_export: bool = False) -> PhiScan:
+    """Patient identifiers (HIPAA Safe Harbor classes) in the note, question and answer columns; notes-only data is
+    de-duplicated as it loads, so each distinct note is scanned once."""
     from rich.progress import track
 
     from clintune.data.phi import scan_rows, summarize_findings
 
-    dataset = load(path, columns).dataset
+    loaded = load(path, columns, strict=strict, clean_export=clean_export)
+    dataset = loaded.dataset
     text_columns = [c for c in ("note", "question", "answer") if c in dataset.column_names]
     rows = track(dataset.select_columns(text_columns), total=len(dataset), description="scanning",
                  console=_stderr(), disable=not progress or len(dataset) < 2000)
     findings = list(scan_rows(rows, text_columns))
-    return PhiScan(findings, summarize_findings(findings), dataset)
+    return PhiScan(findings, summarize_findings(findings), dataset, loaded)
 
 
 def preview(path: str | Path, tokenizer: str, template: str = "asclepius", chat: bool = True,
@@ -121,7 +133,7 @@ def prepare(path: str | Path, out: Path, columns: str | dict | None = None, toke
     from clintune.runs import staged_folder
 
     settings = data_section(path=str(path), columns=columns, **options)
-    loaded = load(path, columns)
+    loaded = load(path, columns, strict=settings.strict, clean_export=settings.clean_export)
     tok = _tokenizer(tokenizer)
     length = example_token_length(tok, template, chat) if tok is not None else None
     label = f" ({tokenizer}, {template} template)" if tok is not None else ""

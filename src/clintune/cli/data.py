@@ -22,6 +22,10 @@ PathArg = Annotated[str, typer.Argument(help="CSV, TSV, JSONL, JSON, Parquet, sa
 ColumnsOpt = Annotated[str | None, typer.Option("--columns", help="Column mapping canonical=source,... e.g. "
                                                 "question=instruction,note=input,answer=output; or alpaca, messages.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON on stdout instead of a table.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Refuse a file with malformed rows (and notes-only data "
+                                         "with empty or repeated notes) instead of skipping them by name.")]
+CleanOpt = Annotated[bool, typer.Option("--clean-export", help="Undo an export's ',HEADING:,' commas and HTML "
+                                        "entities (&quot;) in the text.")]
 TokenizerOpt = Annotated[str | None, typer.Option("--tokenizer", help="Model short name or folder whose tokenizer "
                                                   "counts tokens.")]
 TemplateOpt = Annotated[str, typer.Option("--template", help="Prompt template (asclepius).")]
@@ -43,9 +47,9 @@ def validate_cmd(path: PathArg, columns: ColumnsOpt = None,
                  = False,
                  max_note_chars: Annotated[int, typer.Option("--max-note-chars", min=1, help="Notes longer than "
                                                              "this are an error.")] = 16_000,
-                 as_json: JsonOpt = False):
+                 strict: StrictOpt = False, clean_export: CleanOpt = False, as_json: JsonOpt = False):
     """Check data before training; exit 0 when usable, 2 with one line per kind of problem."""
-    report = api.validate(path, columns, notes_only or None, max_note_chars)
+    report = api.validate(path, columns, notes_only or None, max_note_chars, strict, clean_export)
     if as_json:
         _print_json(report.as_json())
     else:
@@ -64,9 +68,9 @@ def validate_cmd(path: PathArg, columns: ColumnsOpt = None,
 def stats_cmd(path: PathArg, columns: ColumnsOpt = None, tokenizer: TokenizerOpt = None,
               template: TemplateOpt = "asclepius", chat: ChatOpt = True,
               plot: Annotated[Path | None, typer.Option("--plot", help="Write length histograms to this PNG.")] = None,
-              as_json: JsonOpt = False):
+              strict: StrictOpt = False, clean_export: CleanOpt = False, as_json: JsonOpt = False):
     """Rows, patients, task mix, and lengths in characters (and tokens, with --tokenizer)."""
-    summary, warnings = api.stats(path, columns, tokenizer, template, chat, plot)
+    summary, warnings = api.stats(path, columns, tokenizer, template, chat, plot, strict, clean_export)
     if as_json:
         _print_json(summary)
         return
@@ -107,11 +111,12 @@ def prepare_cmd(path: PathArg,
                 val_size: Annotated[float, typer.Option(min=0.0, help="Like --test-size, for validation.")] = 0.1,
                 seed: Annotated[int, typer.Option(min=0, max=2**32 - 1)] = 0,
                 allow_phi: Annotated[str | None, typer.Option("--allow-phi", help="Proceed despite identifier "
-                                                              "findings; the reason is recorded.")] = None):
+                                                              "findings; the reason is recorded.")] = None,
+                strict: StrictOpt = False, clean_export: CleanOpt = False):
     """Filter, sample and split by patient; write train/validation/test JSONL and data_card.json."""
     prepared = api.prepare(path, out_dir, columns, tokenizer, template, chat, max_note_chars=max_note_chars,
                            max_tokens=max_tokens, sample=sample, test_size=test_size, val_size=val_size, seed=seed,
-                           allow_phi=allow_phi)
+                           allow_phi=allow_phi, strict=strict, clean_export=clean_export)
     _warn(prepared.warnings)
     for path_written in prepared.written:
         out.print(f"wrote {path_written}")
@@ -139,19 +144,22 @@ def generate_cmd(n: Annotated[int, typer.Option("--n", min=1, help="Rows to writ
 
 @data_app.command("scan-phi")
 def scan_phi_cmd(path: PathArg, columns: ColumnsOpt = None, as_json: JsonOpt = False,
-                 show: Annotated[int, typer.Option(min=0, help="Findings to list (all are counted).")] = 50):
+                 show: Annotated[int, typer.Option(min=0, help="Findings to list (all are counted).")] = 50,
+                 strict: StrictOpt = False, clean_export: CleanOpt = False):
     """Scan for patient identifiers (HIPAA Safe Harbor classes); exit 0 when clean, 2 on findings."""
-    scan = api.scan_phi(path, columns, progress=not as_json)
+    scan = api.scan_phi(path, columns, progress=not as_json, strict=strict, clean_export=clean_export)
     findings, summary, dataset = scan.findings, scan.summary, scan.dataset
     if as_json:
-        _print_json({"findings": [f.as_json() for f in findings], "summary": summary})
+        _print_json({"findings": [{**f.as_json(), "row": scan.file_row(f)} for f in findings], "summary": summary,
+                     "warnings": scan.loaded.warnings})
     else:
         table = Table(title=f"identifiers found in {path} (masked)")
         for column in ("row", "column", "class", "context"):
             table.add_column(column)
         for finding in findings[:show]:
             text = dataset[finding.row][finding.column]
-            table.add_row(str(finding.row), finding.column, finding.cls, api.masked_snippet(text, finding))
+            table.add_row(str(scan.file_row(finding)), finding.column, finding.cls, api.masked_snippet(text, finding))
+        _warn(scan.loaded.warnings)
         if findings:
             out.print(table)
         more = f" (first {show} listed)" if len(findings) > show else ""

@@ -22,6 +22,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict, load_from_disk
 
+from clintune.data.exports import MalformedRow, locate_malformed, refuse_malformed, tidy
 from clintune.data.schema import COLUMNS, NOTE_ALIASES, TEXT_COLUMNS, UNSPECIFIED_TASK, parse_column_mapping
 from clintune.errors import ClintuneError, listed
 from clintune.privacy import hub_offline
@@ -40,6 +41,12 @@ class LoadedData:
     notes_only: bool
     warnings: list[str] = field(default_factory=list)
     non_text: dict[str, list[int]] = field(default_factory=dict)  # column -> rows whose value was not text
+    loading: dict = field(default_factory=dict)  # what loading decided (rows skipped, dropped, cleaned): for the card
+    file_rows: list[int] | None = None  # the file's row number of each row, where loading dropped rows
+
+    def file_row(self, index: int) -> int:
+        """The row's number in the file (from 0), which reports show: rows dropped before it do not shift it."""
+        return index if self.file_rows is None else self.file_rows[index]
 
 
 def open_dataset(path: str | Path, columns: str | dict | None = None) -> Dataset:
@@ -47,11 +54,16 @@ def open_dataset(path: str | Path, columns: str | dict | None = None) -> Dataset
     return load_data(path, columns).dataset
 
 
-def load_data(path: str | Path, columns: str | dict | None = None, notes_only: bool | None = None) -> LoadedData:
+def load_data(path: str | Path, columns: str | dict | None = None, notes_only: bool | None = None,
+              strict: bool = False, clean_export: bool = False) -> LoadedData:
+    """`strict` refuses a file with malformed rows (else they are skipped and named) and leaves empty or repeated notes
+    to validation (else notes-only data keeps one copy of each non-empty note); `clean_export` undoes an export's
+    `,HEADING:,` commas and HTML entities (data/clean.py)."""
     mapping = parse_column_mapping(columns)
     source = str(path)
     path = Path(path)
     non_text: dict[str, list[int]] = {}
+    malformed: list[MalformedRow] = []
     if path.is_dir():
         table, digest = _read_folder(path)
     elif path.is_file():
@@ -61,18 +73,28 @@ def load_data(path: str | Path, columns: str | dict | None = None, notes_only: b
         if path.stat().st_size == 0:
             raise ClintuneError("the file is empty", where=source, fix="give a file with a header and rows")
         digest, utf8 = _scan_file(path)
-        table = _read_file(path, kind, utf8, non_text)
+        table = _read_file(path, kind, utf8, non_text, malformed)
+        if malformed and strict:
+            refuse_malformed(malformed, source)
     elif HUB_ID.match(source) and not source.startswith(".") and path.suffix.lower() not in FORMATS:
         table, digest = _read_hub(source)
     else:
         raise ClintuneError("data file not found", where=source, fix=f"give the path of a file or folder ({SUPPORTED})")
     # The content hash (plus the mapping) is the dataset's fingerprint: without one, datasets hashes the whole table
     # in memory, which triples peak RSS on a 400 MB file.
-    fingerprint = hashlib.sha256(f"{digest}|{sorted(mapping.items())}|{notes_only}".encode()).hexdigest()[:32]
+    key = f"{digest}|{sorted(mapping.items())}|{notes_only}|{strict}|{clean_export}"
+    fingerprint = hashlib.sha256(key.encode()).hexdigest()[:32]
     if table.num_rows == 0:
         header = " (a header and nothing under it)" if table.num_columns else ""
         raise ClintuneError(f"the data has no rows{header}", where=source, fix="give a file with at least one row")
     loaded = _to_schema(table, mapping, notes_only, non_text, source, fingerprint)
+    tidied = tidy(loaded.dataset.data.table, loaded.notes_only, malformed, strict, clean_export)
+    loaded.dataset = Dataset(tidied.table, fingerprint=fingerprint)
+    loaded.warnings += tidied.warnings
+    loaded.loading, loaded.file_rows = tidied.decisions, tidied.file_rows
+    if tidied.decisions.get("empty_notes_dropped") and tidied.table.num_rows == 0:
+        raise ClintuneError("no note is left: every note is empty", where=source, fix="check the column mapping "
+                            "(--columns note=COLUMN)")
     loaded.content_hash = digest
     return loaded
 
@@ -99,7 +121,8 @@ def _decode(raw: bytes) -> str:
         return raw.decode("utf-8-sig", errors="replace")
 
 
-def _read_file(path: Path, kind: str, utf8: bool, non_text: dict[str, list[int]]) -> pa.Table:
+def _read_file(path: Path, kind: str, utf8: bool, non_text: dict[str, list[int]],
+               malformed: list[MalformedRow]) -> pa.Table:
     where = str(path)
     if kind == "parquet":
         try:
@@ -111,14 +134,28 @@ def _read_file(path: Path, kind: str, utf8: bool, non_text: dict[str, list[int]]
         _check_header(path, delimiter)
         # Valid UTF-8 streams from disk; otherwise the repaired text is parsed from memory.
         data = path if utf8 else io.BytesIO(_decode(path.read_bytes()).encode("utf-8"))
-        options = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True)
+        invalid: list[int] = []
+
+        def skip(row) -> str:  # a row with too few or too many fields: located and named below
+            invalid.append(row.actual_columns)
+            return "skip"
+
+        options = pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True, invalid_row_handler=skip)
         text_types = {c: pa.string() for c in (*TEXT_COLUMNS, *NOTE_ALIASES)}
+        raw = None if utf8 else data.getvalue()
         try:
-            return _stream_csv(data, options, text_types)
+            try:
+                table = _stream_csv(data, options, text_types)
+            except pa.ArrowInvalid as exc:
+                if "patient_id" not in str(exc):
+                    raise
+                invalid.clear()  # ids that look numeric early and textual later: read them all as text
+                data = path if utf8 else io.BytesIO(raw)
+                table = _stream_csv(data, options, {**text_types, "patient_id": pa.string()})
+            if invalid:
+                malformed += locate_malformed(raw, path, delimiter, table.num_rows, where)
+            return table
         except pa.ArrowInvalid as exc:
-            if "patient_id" in str(exc):  # ids that look numeric early and textual later: read them all as text
-                data = path if utf8 else io.BytesIO(data.getvalue())
-                return _stream_csv(data, options, {**text_types, "patient_id": pa.string()})
             if "straddling" in str(exc):  # pyarrow's words for one field larger than a whole read block
                 raise ClintuneError(f"a field is longer than {_BLOCK // 2**20} MB, far more than any note",
                                     where=where, fix="look for a quote that is opened and never closed, or split "
@@ -289,7 +326,7 @@ def _to_schema(table: pa.Table, mapping: dict[str, str], notes_only: bool | None
         notes_only = "note" in present and not present & {"question", "answer"}
     extra = [c for c in table.column_names if c not in COLUMNS]
     if extra:
-        warnings.append(f"ignored columns: {listed(extra)}")
+        warnings.append(f"ignored columns: {listed(c or '(unnamed)' for c in extra)}")
     table = table.select([c for c in COLUMNS if c in present and (not notes_only or c in ("patient_id", "note"))])
     for column in TEXT_COLUMNS:  # Arrow sources with numbers or lists where text belongs
         if column in table.column_names and not pa.types.is_string(table.schema.field(column).type) \

@@ -6,8 +6,9 @@ a dotted IP, a date with a day in it) marks the identifier, and clinical look-al
 values, hospital days, bare years) are left alone. `benchmarks/phi_scan.py` measures recall and precision per class on
 identifiers the generator planted.
 
-Findings carry positions, never the identifier's text; `masked_snippet` shows the context with every identifier in
-it replaced by its class.
+Findings carry positions, never the identifier's text, and each covers the whole word it touches ("Dr. McDevitt" is
+one name, not "Mc" and the rest). `masked_snippet` shows the context with every identifier in it replaced by its
+class, and every other occurrence of a found identifier's words too, so that no fragment of one is ever printed.
 """
 
 from __future__ import annotations
@@ -20,8 +21,11 @@ from dataclasses import dataclass
 CLASSES = ("name", "date", "age", "phone", "fax", "email", "ssn", "mrn", "account", "health_plan", "license",
            "vehicle", "device", "address", "zip", "url", "ip")
 
-_NAME = r"(?:[A-Z]'[A-Z][a-z]+|[A-Z][a-z]+(?:-[A-Z][a-z]+)?)"
-_FULL_NAME = rf"{_NAME}(?: [A-Z]\.)?(?: {_NAME}){{0,2}}"
+# A name word: "Lopez", "McDevitt", "DeLuca", "O'Neil", "Smith-Jones"; a surname may start with a particle ("van der
+# Berg") and a full name with initials ("J. R. Smith", "J.R. Smith").
+_NAME = r"(?:[A-Z]['’][A-Z][a-z]+|[A-Z][a-z]+(?:[A-Z][a-z]+)*(?:-[A-Z][a-z]+)*)"
+_PARTICLES = r"(?:(?:van|von|de|der|den|del|della|di|da|du|la|le|ten|ter|bin|ibn|al|el) )*"
+_FULL_NAME = rf"(?:[A-Z]\. ?){{0,2}}{_PARTICLES}{_NAME}(?: [A-Z]\.)?(?: {_PARTICLES}{_NAME}){{0,2}}"
 _LAST_FIRST = rf"{_NAME}, ?{_NAME}(?: [A-Z]\.)?"
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
           r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -86,7 +90,7 @@ _RULE_TABLE = (
     ("address", rf"\b\d{{1,5}} (?:[A-Z][a-z]+ ){{1,3}}{_STREET}\b\.?(?:,? (?:Apt|Unit|Suite)\.? ?\w+)?", 0, ()),
     ("address", rf"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?), (?:(?:{_STATES})\b(?= \d{{5}}|[.,;]|$)|(?:MD|PA)(?= \d{{5}}))",
      1, (", ",)),
-    ("name", rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)\.? ({_FULL_NAME})", 1, ("mr", "ms", "miss", "dr", "prof")),
+    ("name", rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)(?:\. ?| )({_FULL_NAME})", 1, ("mr", "ms", "miss", "dr", "prof")),
     ("name", rf"\b(?i:{'|'.join(_NAME_LABELS)}) ?[:#-] ?(?:Dr\.? )?({_LAST_FIRST}|{_FULL_NAME})", 1, (":", "#", "-")),
     ("name", rf"\b(?i:{'|'.join(_RELATIVES)}),? ({_FULL_NAME})", 1, _RELATIVES),
     ("name", rf"(?:^|(?<=[.\n] )|(?<=\n))({_NAME} (?:[A-Z]\. )?{_NAME}) (?:is|was) an? \d", 1, (" is a", " was a")),
@@ -119,7 +123,8 @@ def _valid(cls: str, text: str) -> bool:
 
 
 def find_identifiers(text: str) -> list[tuple[str, int, int]]:
-    """(class, start, end) of every identifier in `text`; overlapping matches keep the earlier rule's class."""
+    """(class, start, end) of every identifier in `text`, each widened to the whole words it touches; overlapping
+    matches keep the earlier rule's class."""
     spans: list[tuple[str, int, int]] = []
     lowered = text.lower()
     for cls, pattern, group, needles in RULES:
@@ -129,6 +134,7 @@ def find_identifiers(text: str) -> list[tuple[str, int, int]]:
             start, end = match.span(group)
             if start < 0 or not _valid(cls, match.group(group)):
                 continue
+            start, end = whole_words(text, start, end)
             if any(start < e and s < end for _, s, e in spans):
                 continue
             spans.append((cls, start, end))
@@ -146,11 +152,49 @@ def scan_rows(rows: Iterable[dict], columns: Iterable[str]) -> Iterator[Finding]
                     yield Finding(row_number, column, cls, start, end)
 
 
+_JOINERS = "'\u2019-"  # inside a word when letters or digits stand on both sides: O'Neil, Smith-Jones
+
+
+def whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """The span widened to the whole words at its ends: a match that stops inside a word ("Mc" of "McDevitt", a name
+    glued to the next word) would leave the rest of the word to be printed."""
+    def inside(i: int) -> bool:  # is text[i] part of the word around it?
+        if text[i].isalnum():
+            return True
+        return text[i] in _JOINERS and 0 < i < len(text) - 1 and text[i - 1].isalnum() and text[i + 1].isalnum()
+
+    while start > 0 and inside(start - 1):
+        start -= 1
+    while end < len(text) and inside(end):
+        end += 1
+    return start, end
+
+
+def masks(text: str) -> list[tuple[str, int, int]]:
+    """What a masked view of `text` hides: every identifier, and every other occurrence of an identifier's words (a
+    surname said again without its title), as merged (class, start, end) spans in order."""
+    found = find_identifiers(text)
+    word_class = {word: cls for cls, s, e in found for word in re.findall(r"\w{2,}", text[s:e])}
+    spans = list(found)
+    if word_class:
+        words = sorted(word_class, key=len, reverse=True)
+        for match in re.finditer(r"\b(?:" + "|".join(map(re.escape, words)) + r")\b", text):
+            spans.append((word_class[match.group()], *whole_words(text, *match.span())))
+    merged: list[tuple[str, int, int]] = []
+    for cls, start, end in sorted(spans, key=lambda span: span[1]):
+        if merged and start <= merged[-1][2]:
+            merged[-1] = (merged[-1][0], merged[-1][1], max(merged[-1][2], end))
+        else:
+            merged.append((cls, start, end))
+    return merged
+
+
 def masked_snippet(text: str, finding: Finding, width: int = 24) -> str:
-    """The context around a finding, every identifier in it replaced by [CLASS]; the identifier is never shown."""
+    """The context around a finding, every identifier in it (and every other occurrence of an identifier's words)
+    replaced by [CLASS]; no character of an identifier is ever shown."""
     lo, hi = max(0, finding.start - width), min(len(text), finding.end + width)
     pieces, cursor = [], lo
-    for cls, start, end in find_identifiers(text):
+    for cls, start, end in masks(text):
         if end <= lo or start >= hi:
             continue
         pieces.append(text[cursor:max(cursor, start)])

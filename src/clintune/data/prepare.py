@@ -48,7 +48,7 @@ def synthetic_data(n: int, seed: int, kinds: list[str] | None = None) -> LoadedD
 def load_for_training(options: DataSection) -> LoadedData:
     if options.path is None:
         return synthetic_data(options.synthetic_rows, options.seed, options.note_kinds)
-    return load_data(options.path, options.columns)
+    return load_data(options.path, options.columns, strict=options.strict, clean_export=options.clean_export)
 
 
 def _task_mix(dataset: Dataset) -> dict[str, int]:
@@ -109,6 +109,7 @@ def prepare(loaded: LoadedData, options: DataSection, token_length: TokenLength 
         "task_mix": _task_mix(dataset),
         "splits": {name: {"rows": len(split), "patients": len(set(split["patient_id"])), "tasks": _task_mix(split)}
                    for name, split in splits.items()},
+        "loading": loaded.loading,
         "identifier_scan": scan,
         "validation": {"warnings": report.warnings + [report.line(p) for p in report.problems]},
     }

@@ -1,7 +1,8 @@
 """Checks that data is usable for training, one report line per kind of problem.
 
 The same function runs for `clintune data validate` and before every training run. Rows are numbered from 0 in
-file order. Unknown task labels are a warning; everything else here makes the data unusable until fixed.
+file order, as in the file even where loading dropped rows before them. Unknown task labels are a warning; everything
+else here makes the data unusable until fixed.
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ def validate(loaded: LoadedData, max_note_chars: int = DEFAULT_MAX_NOTE_CHARS) -
             if kind:
                 found[kind].append(row)
         offset += len(batch["note"])
+    if loaded.file_rows is not None:  # report the rows' numbers in the file, past the rows loading dropped
+        found = {kind: [loaded.file_row(r) for r in rows] for kind, rows in found.items()}
     found["non_text"] = sorted({r for c, rows in loaded.non_text.items() if c in columns for r in rows})
     details = {
         "empty": ", ".join(c for c in columns if c in empty_columns),
