@@ -27,11 +27,29 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
+    summary = planted_scores(args.rows, args.seed)
+    per_class, recall, precision = summary["per_class"], summary["recall"], summary["precision"]
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    print(f"{summary['rows']:,} notes, {summary['planted']:,} planted identifiers, {summary['findings']:,} findings "
+          f"({summary['rows_per_second']:,.0f} rows/s)")
+    print(f"{'class':12s} {'planted':>8s} {'recall':>8s} {'found':>7s} {'precision':>10s}")
+    for cls, c in per_class.items():
+        r = f"{c['recall']:.1%}" if c["recall"] is not None else "-"
+        p = f"{c['precision']:.1%}" if c["precision"] is not None else "-"
+        print(f"{cls:12s} {c['planted']:8d} {r:>8s} {c['found']:7d} {p:>10s}")
+    print(f"overall recall {recall:.1%}, precision {precision:.1%}; goal (>= 95%, >= 90%): "
+          f"{'met' if summary['meets_goal'] else 'NOT met'}")
+
+
+def planted_scores(rows_wanted: int = 4000, seed: int = 11) -> dict:
+    """Recall and precision per class on identifiers planted into half of `rows_wanted` generated rows."""
     from clintune.data.generate import generate_rows
     from clintune.data.phi import CLASSES, scan_rows
     from clintune.data.plant import plant_identifiers
 
-    rows, truth = plant_identifiers(generate_rows(args.rows, seed=args.seed), rate=0.5, seed=args.seed)
+    rows, truth = plant_identifiers(generate_rows(rows_wanted, seed=seed), rate=0.5, seed=seed)
     started = time.perf_counter()
     findings = list(scan_rows(rows, ["note", "question", "answer"]))
     seconds = time.perf_counter() - started
@@ -57,21 +75,9 @@ def main() -> None:
                  for cls in CLASSES}
     recall = sum(recalled.values()) / len(truth)
     precision = sum(correct.values()) / max(1, len(findings))
-    summary = {"rows": len(rows), "planted": len(truth), "findings": len(findings), "recall": recall,
-               "precision": precision, "rows_per_second": len(rows) / seconds, "per_class": per_class,
-               "meets_goal": recall >= 0.95 and precision >= 0.90}
-    if args.json:
-        print(json.dumps(summary, indent=2))
-        return
-    print(f"{len(rows):,} notes, {len(truth):,} planted identifiers, {len(findings):,} findings "
-          f"({len(rows) / seconds:,.0f} rows/s)")
-    print(f"{'class':12s} {'planted':>8s} {'recall':>8s} {'found':>7s} {'precision':>10s}")
-    for cls, c in per_class.items():
-        r = f"{c['recall']:.1%}" if c["recall"] is not None else "-"
-        p = f"{c['precision']:.1%}" if c["precision"] is not None else "-"
-        print(f"{cls:12s} {c['planted']:8d} {r:>8s} {c['found']:7d} {p:>10s}")
-    print(f"overall recall {recall:.1%}, precision {precision:.1%}; goal (>= 95%, >= 90%): "
-          f"{'met' if summary['meets_goal'] else 'NOT met'}")
+    return {"rows": len(rows), "planted": len(truth), "findings": len(findings), "recall": recall,
+            "precision": precision, "rows_per_second": len(rows) / seconds, "per_class": per_class,
+            "meets_goal": recall >= 0.95 and precision >= 0.90}
 
 
 if __name__ == "__main__":

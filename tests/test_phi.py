@@ -31,11 +31,18 @@ EXAMPLES = [
     ("license plate 7ABC123", "vehicle", "7ABC123"),
     ("Pacemaker serial no. PM88213X", "device", "PM88213X"),
     ("e-mail ana.lee@example.com", "email", "ana.lee@example.com"),
+    ("PSA rose from 7/2008 (4.2) to 4/2009.", "date", "7/2008"),
+    ("s/p renal transplant in 12/07, now here.", "date", "12/07"),
+    ("Cystoscopy in November showed Ta tumors.", "date", "November"),
+    ("Biopsy June of this year was negative.", "date", "June"),
+    ("She saw her dentist before Thanksgiving.", "date", "Thanksgiving"),
+    ("Feel free to call the office at 327-8850.", "phone", "327-8850"),
 ]
 CLINICAL_LOOKALIKES = (
     "BP 132/84, HR 92, SpO2 94% on RA. Strength 5/5. 2/6 systolic murmur. EF 35-40%. Lipase of 1,850 U/L. "
     "Insulin infusion at 0.1 units/kg/h. D/c'd on HD 12. s/p appendectomy in 2009. 74 y/o F. Dr visit next week. "
-    "Follow-up in 2 wks. WBC 14.2 K/uL. Na 134. Dose 1 g IV q24h. pH 7.31. Discharge Diagnoses: 1. CAP"
+    "Follow-up in 2 wks. WBC 14.2 K/uL. Na 134. Dose 1 g IV q24h. pH 7.31. Discharge Diagnoses: 1. CAP. Pain rated "
+    "in 7/10 on arrival, 3/10 after. May call if worse; she may return in 2 weeks. Call with a PSA over 4.0-10.0."
 )
 
 
@@ -143,3 +150,17 @@ def test_training_data_with_identifiers_is_refused_unless_allowed(tmp_path, cli)
     assert refused.returncode == 2 and "patient identifiers" in refused.stderr and "--allow-phi" in refused.stderr
     assert "Maria" not in refused.stderr + refused.stdout
     assert not (tmp_path / "run").exists()  # refused before a run directory was made
+
+
+def test_a_note_asked_several_questions_is_scanned_once(monkeypatch):
+    from clintune.data import phi
+
+    scanned = []
+    real = phi.find_identifiers
+    monkeypatch.setattr(phi, "find_identifiers", lambda text: scanned.append(text) or real(text))
+    note = "Seen by Dr. McDevitt on 03/14/2021."
+    rows = [{"note": note, "question": f"Question {i}?"} for i in range(3)]
+    findings = list(phi.scan_rows(rows, ["note", "question"]))
+    assert scanned.count(note) == 1
+    assert [(f.row, f.cls) for f in findings] == [(0, "name"), (0, "date"), (1, "name"), (1, "date"), (2, "name"),
+                                                   (2, "date")]

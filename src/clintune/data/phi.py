@@ -13,6 +13,7 @@ class, and every other occurrence of a found identifier's words too, so that no 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -29,6 +30,7 @@ _FULL_NAME = rf"(?:[A-Z]\. ?){{0,2}}{_PARTICLES}{_NAME}(?: [A-Z]\.)?(?: {_PARTIC
 _LAST_FIRST = rf"{_NAME}, ?{_NAME}(?: [A-Z]\.)?"
 _MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?"
           r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
+_FULL_MONTH = r"(?:January|February|March|April|May|June|July|August|September|October|November|December)"
 # MD and PA are also degrees ("Ana Lee, MD"), so after a comma they count as states only before a ZIP code.
 _STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
            "|OH|OK|OR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY")
@@ -76,6 +78,8 @@ _RULE_TABLE = (
     ("zip", r"\b(?i:zip(?: code)?)[: ] ?(\d{5}(?:-\d{4})?)\b", 1, ("zip",)),
     ("ssn", r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])", 0, ("-",)),
     ("phone", rf"(?<![\d-]){_PHONE}(?![\d-])", 0, ()),
+    ("phone", r"\b(?i:call|phone|tel|telephone|pager|cell)\b[^.\n\d]{0,24}(?<![\d-])(\d{3}-\d{4})(?![\d-])", 1,
+     ("call", "phone", "tel", "pager", "cell")),
     ("date", r"\b(?:19|20)\d{2}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])\b", 0, ("-",)),
     ("date", r"(?<![\d/.])\d{1,2}([/.-])\d{1,2}\1(?:19|20)?\d{2}" + _END, 0, ()),
     ("date", rf"\b{_MONTH}\.? \d{{1,2}}(?:st|nd|rd|th)?(?:,? (?:19|20)\d{{2}})?\b", 0, ()),
@@ -84,6 +88,14 @@ _RULE_TABLE = (
     ("date", rf"\b\d{{1,2}}-{_MONTH}-(?:19|20)?\d{{2}}\b", 0, ("-",)),
     ("date", r"\b(?i:on|since|from|until|dated|admitted|discharged|dob|seen|d\.o\.b\.?)[: ] ?"
              r"((?:0?[1-9]|1[0-2])/(?:0?[1-9]|[12]\d|3[01]))(?![\d/])", 1, ("/",)),
+    # A month and year ("7/2008"; "in 12/07", where the context rules out a fraction: pain scores are out of 10).
+    ("date", r"(?<![\d/.])(?:0?[1-9]|1[0-2])/(?:19|20)\d{2}" + _END, 0, ("/",)),
+    ("date", r"\b(?i:in|since|until|of|on|dated)\s((?:0?[1-9]|1[0-2])/(?!10\b)\d{2})(?![\d/])", 1, ("/",)),
+    # A month on its own is a date element too ("cystoscopy in November", "biopsy June of this year").
+    ("date", rf"\b(?i:in|since|until|during|by|early|late|mid|of|through)[ -]({_FULL_MONTH})\b", 1, ()),
+    ("date", rf"\b({_FULL_MONTH}) of (?:this|last|next) year\b", 1, (" year",)),
+    ("date", r"\b(?:Thanksgiving|Christmas(?: Eve| Day)?|New Year'?s(?: Eve| Day)?|Easter|Halloween|Memorial Day"
+             r"|Labor Day|Independence Day|Fourth of July|Valentine'?s Day)\b", 0, ()),
     ("age", r"\b((?:9\d|1[01]\d) ?(?:-? ?(?:year|yr)s?[- ]old|y/?o\b|yo\b))", 1, ()),
     ("age", r"\b(?i:age[d:]?|aged) ?((?:9\d|1[01]\d))\b", 1, ("age",)),
     ("age", r"\b(?i:pt|patient) is (9\d|1[01]\d)\b(?! ?(?:mg|kg|%|cm|mm|bpm|/))", 1, (" is ",)),
@@ -142,13 +154,18 @@ def find_identifiers(text: str) -> list[tuple[str, int, int]]:
 
 
 def scan_rows(rows: Iterable[dict], columns: Iterable[str]) -> Iterator[Finding]:
-    """Findings for every text cell, rows numbered from 0 in input order."""
+    """Findings for every text cell, rows numbered from 0 in input order. A text seen before (a note asked several
+    questions) is scanned once: its findings are remembered by a digest of the text, not the text."""
     columns = list(columns)
+    known: dict[bytes, list[tuple[str, int, int]]] = {}
     for row_number, row in enumerate(rows):
         for column in columns:
             value = row.get(column)
             if isinstance(value, str):
-                for cls, start, end in find_identifiers(value):
+                digest = hashlib.blake2b(value.encode(), digest_size=16).digest()
+                if digest not in known:
+                    known[digest] = find_identifiers(value)
+                for cls, start, end in known[digest]:
                     yield Finding(row_number, column, cls, start, end)
 
 
