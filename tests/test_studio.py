@@ -1,0 +1,144 @@
+"""clintune studio over HTTP, on a real server: the actions return what the CLI would, with the command that does
+it; bad input is one line; identifiers stay masked; a token guards any other host; both locales are complete."""
+
+import json
+import re
+import signal
+from pathlib import Path
+
+import httpx
+import pytest
+
+from clintune.serve.background import start_background_server
+
+STUDIO = Path(__file__).parent.parent / "src" / "clintune" / "studio"
+TOKEN = "studio-test-token-0123456789"
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, smollm2_dir):
+    from conftest import REAL_CLINTUNE_HOME
+
+    runs = tmp_path_factory.mktemp("studio-runs")
+    process, url = start_background_server("--runs", str(runs), command="studio", ready="/api/options",
+                                           env_extra={"CLINTUNE_HOME": REAL_CLINTUNE_HOME})
+    yield url, runs
+    process.send_signal(signal.SIGTERM)
+    stderr = process.communicate(timeout=30)[1]
+    assert "Traceback" not in stderr
+
+
+def post(url: str, path: str, body: dict) -> httpx.Response:
+    return httpx.post(f"{url}{path}", json=body, timeout=120)
+
+
+def test_both_locales_have_every_key_the_page_uses():
+    en = json.loads((STUDIO / "locales" / "en.json").read_text())
+    ko = json.loads((STUDIO / "locales" / "ko.json").read_text())
+    assert set(en) == set(ko), set(en) ^ set(ko)
+    assert all(value.strip() for value in (*en.values(), *ko.values()))
+    html = (STUDIO / "static" / "index.html").read_text()
+    script = (STUDIO / "static" / "studio.js").read_text()
+    used = set(re.findall(r'data-i18n(?:-placeholder)?="([^"]+)"', html))
+    used |= set(re.findall(r'\bt\("([a-z_]+\.[a-z_.]+|[a-z_]+)"', script))
+    used |= {f"{prefix}{name}" for prefix in ("phi.",) for name in json.loads(_classes())}
+    missing = sorted(key for key in used if key not in en)
+    assert not missing, missing
+    # Keys built at run time (method.*, unit.*, component.*) exist for every value the API can send.
+    from clintune.memory.units import COMPONENTS
+
+    assert {f"component.{c}" for c in (*COMPONENTS, "total")} <= set(en)
+    assert {f"method.{m}" for m in ("full", "lora", "qlora", "dora")} <= set(en)
+    assert {"unit.characters", "unit.tokens"} <= set(en)
+    # Korean is Korean: the labels a user reads first are not left in English.
+    assert all(re.search("[가-힣]", ko[key]) for key in ("tab.data", "tab.memory", "data.check", "memory.plan"))
+
+
+def _classes() -> str:
+    from clintune.data.phi import CLASSES
+
+    return json.dumps(CLASSES)
+
+
+def test_data_actions_answer_with_their_command(studio):
+    url, runs = studio
+    generated = post(url, "/api/data/generate", {"n": 40, "seed": 3, "plant_phi": 0.5}).json()
+    path = generated["path"]
+    assert Path(path).is_file() and Path(path).parent == runs / "studio-data"
+    assert generated["command"] == f"clintune data generate --n 40 --seed 3 --out {path} --plant-phi 0.5"
+    validation = post(url, "/api/data/validate", {"path": path}).json()
+    assert validation["ok"] and validation["rows"] == 40 and validation["command"] == f"clintune data validate {path}"
+    scan = post(url, "/api/data/scan", {"path": path}).json()
+    assert scan["summary"]["findings"] > 5 and scan["command"] == f"clintune data scan-phi {path}"
+    planted = json.loads(Path(f"{path}.identifiers.json").read_text())["identifiers"]
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines()]
+    shown = json.dumps(scan["findings"])
+    for truth in planted:  # no planted identifier, nor a number or proper name of 4+ characters in one, is shown
+        value = rows[truth["row"]][truth["column"]][truth["start"]:truth["end"]]
+        words = [w for w in re.findall(r"\w{4,}", value) if (w[0].isupper() or any(c.isdigit() for c in w))
+                 and re.search(rf"\b{re.escape(w)}\b", shown)]
+        assert value not in shown and not words, (truth["class"], words)
+    stats = post(url, "/api/data/stats", {"path": path}).json()
+    assert stats["summary"]["rows"] == 40 and httpx.get(url + stats["plot"]).headers["content-type"] == "image/png"
+    preview = post(url, "/api/data/preview", {"path": path, "n": 1}).json()
+    (example,) = preview["examples"]
+    assert example["pieces"][-1][2] is True  # the EOS, trained
+    assert "--tokenizer smollm2-135m-instruct" in preview["command"]
+
+
+def test_bad_input_is_one_line_and_unknown_fields_are_refused(studio):
+    url, _ = studio
+    missing = post(url, "/api/data/validate", {"path": "/no/such/file.csv"})
+    assert missing.status_code == 400 and missing.json()["error"].startswith("data file not found (/no/such/file.csv)")
+    unknown = post(url, "/api/data/validate", {"path": "x.csv", "colums": "note=text"})
+    assert unknown.status_code == 400 and unknown.json() == {"error": "colums: Extra inputs are not permitted"}
+    empty = httpx.post(f"{url}/api/data/upload", params={"name": "notes.csv"}, content=b"")
+    assert empty.status_code == 400 and "empty" in empty.json()["error"]
+    outside = httpx.get(f"{url}/api/files/../../etc/passwd")
+    assert outside.status_code in (400, 404) and "root:" not in outside.text
+
+
+def test_uploads_land_in_the_runs_folder_whole(studio):
+    url, runs = studio
+    body = b"note,question,answer\nPt admitted with CAP.,Which infection?,Pneumonia.\n"
+    answer = httpx.post(f"{url}/api/data/upload", params={"name": "../../my notes.csv"}, content=body).json()
+    path = Path(answer["path"])
+    assert path.parent == runs / "studio-data" and path.name.endswith("my_notes.csv") and path.read_bytes() == body
+    assert not list(path.parent.glob(".*.partial"))
+
+
+def test_memory_plan_with_verdict_suggestions_and_chart(studio):
+    url, _ = studio
+    plan = post(url, "/api/memory/plan", {"model": "smollm2-135m-instruct", "method": "full", "seq_len": 2048,
+                                          "batch_size": 16, "gpu": "t4"}).json()
+    assert plan["fits"] is False and plan["target"].startswith("t4")
+    assert any(s["fits"] and "train.batch_size=1" in s["overrides"] for s in plan["suggestions"])
+    assert plan["command"].startswith("clintune memory --model smollm2-135m-instruct --method full --seq-len 2048 "
+                                      "--batch-size 16 --plot ") and plan["command"].endswith("--gpu t4")
+    assert httpx.get(url + plan["chart"]).headers["content-type"] == "image/png"
+    assert [c["key"] for c in plan["components"]][0] == "weights" and plan["components"][-1]["key"] == "total"
+
+
+def test_another_host_needs_a_token(cli):
+    refused = cli("studio", "--host", "0.0.0.0", env_extra={"CLINTUNE_STUDIO_TOKEN": ""})
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert refused.stderr.strip().startswith("error: --host 0.0.0.0 makes the studio reachable")
+    assert len(refused.stderr.strip().splitlines()) == 1
+
+
+def test_with_a_token_the_page_and_api_ask_for_it(tmp_path):
+    process, url = start_background_server("--runs", str(tmp_path), command="studio", ready="/login",
+                                           env_extra={"CLINTUNE_STUDIO_TOKEN": TOKEN})
+    try:
+        assert httpx.get(f"{url}/api/options").status_code == 401
+        assert httpx.get(f"{url}/", follow_redirects=False).headers["location"] == "/login"
+        assert httpx.get(f"{url}/api/options", headers={"Authorization": f"Bearer {TOKEN}"}).status_code == 200
+        with httpx.Client(base_url=url) as client:
+            wrong = client.post("/login", data={"token": "guess"}, follow_redirects=False)
+            assert wrong.headers["location"] == "/login?wrong=1" and "clintune_studio" not in client.cookies
+            client.post("/login", data={"token": TOKEN}, follow_redirects=False)
+            assert client.get("/api/options").status_code == 200
+    finally:
+        process.send_signal(signal.SIGTERM)
+        stderr = process.communicate(timeout=30)[1]
+    assert TOKEN not in stderr and TOKEN not in (tmp_path / "studio.log").read_text()

@@ -1,0 +1,131 @@
+"""The studio in a real headless Chromium (Debian's, driven by Playwright): the journey a user takes through the page.
+
+Without Chromium these tests skip with one line saying how to enable them; CI sets CLINTUNE_REQUIRE_BROWSER=1 so a
+missing browser fails instead. With CLINTUNE_SCREENSHOTS=DIR the journey also saves a screenshot of each tab in
+both languages there (docs/studio/ holds the ones the docs show).
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from clintune.serve.background import start_background_server
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# Flags for a machine with no outside network and no GPU: without the background-networking ones Chromium keeps
+# opening connections that are refused.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-quic"]
+
+if CHROMIUM is None:
+    if os.environ.get("CLINTUNE_REQUIRE_BROWSER") == "1":
+        raise RuntimeError("CLINTUNE_REQUIRE_BROWSER=1 but no Chromium is installed (apt-get install chromium)")
+    pytest.skip("no Chromium here: install it (apt-get install chromium) to run the studio's browser tests",
+                allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402 - only where a browser exists
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, smollm2_dir):
+    from conftest import REAL_CLINTUNE_HOME
+
+    runs = tmp_path_factory.mktemp("studio-browser")
+    process, url = start_background_server("--runs", str(runs), command="studio", ready="/api/options",
+                                           env_extra={"CLINTUNE_HOME": REAL_CLINTUNE_HOME})
+    yield url, runs
+    process.send_signal(signal.SIGTERM)
+    assert "Traceback" not in process.communicate(timeout=30)[1]
+
+
+@pytest.fixture(scope="module")
+def page(studio):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(120_000)  # a wait for the page, not a time limit on clintune
+        yield context.new_page()
+        browser.close()
+
+
+def screenshot(page, name: str) -> None:
+    folder = os.environ.get("CLINTUNE_SCREENSHOTS")
+    if folder:
+        from PIL import Image
+
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        path = Path(folder) / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        Image.open(path).convert("RGB").quantize(colors=128).save(path, optimize=True)  # a fifth of the bytes
+
+
+def test_data_and_memory_in_english_then_korean(studio, page):
+    url, runs = studio
+    page.goto(url)
+    expect(page.locator("body[data-ready=true]")).to_be_attached()
+    expect(page.locator("#tabs button[data-tab=data]")).to_have_text("Data")
+
+    # Generate a small set with planted identifiers, then check it: validation, masked scan, stats, preview.
+    page.fill("#gen-n", "40")
+    page.fill("#gen-plant", "0.5")
+    page.click("#gen-run")
+    expect(page.locator("#data-path")).to_have_value(re.compile(r"generated-40-seed0\.jsonl$"))
+    page.click("#data-check")
+    expect(page.locator("#data-validation")).to_contain_text("40 rows: usable for training")
+    expect(page.locator("#data-scan table")).to_be_visible()
+    expect(page.locator("#data-scan")).to_contain_text("shown masked")
+    expect(page.locator("#data-stats img.chart")).to_be_visible()
+    expect(page.locator("#data-preview .tokens .eos").first).to_be_visible()
+    expect(page.locator("#data-commands")).to_contain_text("clintune data scan-phi")
+    path = page.input_value("#data-path")
+    rows = [json.loads(line) for line in Path(path).read_text().splitlines()]
+    shown = page.locator("#data-scan").inner_text()
+    for truth in json.loads(Path(f"{path}.identifiers.json").read_text())["identifiers"]:
+        assert rows[truth["row"]][truth["column"]][truth["start"]:truth["end"]] not in shown
+    screenshot(page, "data-en")
+
+    # Plan SmolLM2 on a T4: too big as asked; one click applies a suggestion and the plan fits.
+    page.click("#tabs button[data-tab=memory]")
+    page.select_option("#mem-method", "full")
+    page.fill("#mem-seq", "2048")
+    page.fill("#mem-batch", "16")
+    page.select_option("#mem-gpu", "t4")
+    page.click("#mem-plan")
+    expect(page.locator("#memory-verdict")).to_contain_text("Does not fit on t4")
+    page.locator("#memory-suggestions li", has_text="batch size 1").locator("button.apply").click()
+    expect(page.locator("#memory-verdict")).to_contain_text("Fits on t4")
+    expect(page.locator("#mem-batch")).to_have_value("1")
+    expect(page.locator("#memory-result img.chart")).to_be_visible()
+    expect(page.locator("#memory-commands")).to_contain_text("--batch-size 1")
+    screenshot(page, "memory-en")
+
+    # The same page in Korean, results included, and it stays Korean after a reload.
+    page.select_option("#lang", "ko")
+    expect(page.locator("#tabs button[data-tab=memory]")).to_have_text("메모리")
+    expect(page.locator("#memory-verdict")).to_contain_text("들어갑니다")
+    screenshot(page, "memory-ko")
+    page.click("#tabs button[data-tab=data]")
+    expect(page.locator("#data-validation")).to_contain_text("학습에 쓸 수 있습니다")
+    screenshot(page, "data-ko")
+    page.reload()
+    expect(page.locator("#tabs button[data-tab=data]")).to_have_text("데이터")
+
+
+def test_a_bad_file_gives_the_one_line_error_in_the_page(studio, page):
+    url, runs = studio
+    page.goto(url)
+    expect(page.locator("body[data-ready=true]")).to_be_attached()
+    page.set_input_files("#data-file", files=[{"name": "export.csv", "mimeType": "text/csv",
+                                               "buffer": b"note;question;answer\nPt seen.;Why?;BPH.\n"}])
+    expect(page.locator("#data-path")).to_have_value(re.compile(r"export\.csv$"))
+    page.click("#data-check")
+    error = page.locator("#data-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("the columns are separated by ';', not commas")
+    assert "Traceback" not in error.inner_text() and len(error.inner_text().splitlines()) == 1
+    assert Path(page.input_value("#data-path")).parent == runs / "studio-data"
