@@ -18,6 +18,7 @@ LAYERS = [
     {"evaluate"},
     {"serve"},
     {"doctor", "api"},
+    {"studio"},  # a UI over the API, as the command line is
     {"cli", "__main__"},
 ]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
@@ -58,11 +59,19 @@ def test_the_check_sees_an_upward_import(tmp_path):
 
 def test_the_command_line_goes_through_the_api_alone():
     # The CLI parses, calls clintune.api and prints; any library module it imported would be logic outside the API.
-    allowed = {"api", "cli", "errors", "privacy"}
+    allowed = {"api", "cli", "errors", "privacy", "studio"}  # `clintune studio` starts the other UI
     reached = {f"{path.name} imports clintune.{target}" for path in (ROOT / "cli").glob("*.py")
                for target in _imported_parts(path) if target not in allowed}
     assert reached == set()
     assert _imported_parts(ROOT / "__main__.py") == {"cli"}
+
+
+def test_the_studio_goes_through_the_api_alone():
+    # Like the CLI: the page's actions call clintune.api; runs.py's file helpers are the one lower module it reads.
+    allowed = {"api", "errors", "privacy", "runs", "studio"}
+    reached = {f"{path.name} imports clintune.{target}" for path in (ROOT / "studio").glob("*.py")
+               for target in _imported_parts(path) if target not in allowed}
+    assert reached == set()
 
 
 def test_the_api_names_what_it_exports():

@@ -50,6 +50,10 @@ def test_both_locales_have_every_key_the_page_uses():
     assert {f"component.{c}" for c in (*COMPONENTS, "total")} <= set(en)
     assert {f"method.{m}" for m in ("full", "lora", "qlora", "dora")} <= set(en)
     assert {"unit.characters", "unit.tokens"} <= set(en)
+    fields = re.findall(r'\["([a-z_.]+)", "(?:text|number|method)"\]', script)
+    assert len(fields) > 10 and {f"field.{key}" for key in fields} <= set(en)
+    statuses = ("training", "evaluating", "finished", "interrupted", "failed", "running", "starting")
+    assert {f"status.{s}" for s in statuses} <= set(en)
     # Korean is Korean: the labels a user reads first are not left in English.
     assert all(re.search("[가-힣]", ko[key]) for key in ("tab.data", "tab.memory", "data.check", "memory.plan"))
 
@@ -142,3 +146,69 @@ def test_with_a_token_the_page_and_api_ask_for_it(tmp_path):
         process.send_signal(signal.SIGTERM)
         stderr = process.communicate(timeout=30)[1]
     assert TOKEN not in stderr and TOKEN not in (tmp_path / "studio.log").read_text()
+
+
+def wait_for(url: str, name: str, ready, what: str, deadline: float = 300) -> dict:
+    """Poll the run until `ready(run)`; the deadline only stops a hung test, it is not a speed requirement."""
+    import time
+
+    until = time.monotonic() + deadline
+    while time.monotonic() < until:
+        run = httpx.get(f"{url}/api/runs/{name}", timeout=30).json()
+        if ready(run):
+            return run
+        time.sleep(0.3)
+    raise AssertionError(f"{name} never got to: {what}; last seen {run}")
+
+
+TINY_RUN = ["data.synthetic_rows=400", "data.sample=64", "data.test_size=2", "lora.top_layers=null",
+            "train.batch_size=4", "train.save_steps=2", "generation.max_new_tokens=8"]
+
+
+def test_training_runs_in_the_background_stops_and_resumes(studio, tiny_model_dir):
+    url, runs = studio
+    overrides = [f"model.name={tiny_model_dir}", *TINY_RUN, "train.max_steps=100000", "name=long"]
+    started = post(url, "/api/train/start", {"recipe": "demo", "overrides": overrides}).json()
+    name = started["run"]
+    assert started["command"].startswith(f"clintune train demo model.name={tiny_model_dir} ")
+    assert started["command"].endswith(f"--out {runs / name}")
+    first = wait_for(url, name, lambda r: (r["step"] or 0) >= 4 and r["training"], "step 4")
+    assert first["max_steps"] == 100000 and first["losses"][0][0] == 1 and first["tokens_per_second"] > 0
+    listed = httpx.get(f"{url}/api/runs").json()["runs"]
+    assert [r["name"] for r in listed if r["training"]] == [name]
+    assert post(url, f"/api/runs/{name}/stop", {}).json() == {"stopped": "train"}
+    stopped = wait_for(url, name, lambda r: not r["training"] and r["status"] == "interrupted", "interrupted")
+    assert list((runs / name / "checkpoints" / "sft").glob("checkpoint-*"))
+    resumed = post(url, f"/api/runs/{name}/resume", {}).json()
+    assert resumed["command"] == f"clintune train {runs / name / 'config.yaml'} --out {runs / name} --resume"
+    wait_for(url, name, lambda r: (r["step"] or 0) > stopped["step"] + 2, "past the step it stopped at")
+    post(url, f"/api/runs/{name}/stop", {})
+    wait_for(url, name, lambda r: not r["training"] and r["status"] == "interrupted", "interrupted again")
+    refused = post(url, f"/api/runs/{name}/stop", {})
+    assert refused.status_code == 400 and "has nothing running" in refused.json()["error"]
+
+
+def test_a_finished_run_is_evaluated_reported_and_chatted_with(studio, tiny_model_dir):
+    url, runs = studio
+    overrides = [f"model.name={tiny_model_dir}", *TINY_RUN, "train.max_steps=6", "train.lr=5e-2", "name=short"]
+    name = post(url, "/api/train/start", {"recipe": "demo", "overrides": overrides}).json()["run"]
+    wait_for(url, name, lambda r: r["status"] == "finished" and not r["training"], "finished")
+    evaluation = post(url, f"/api/runs/{name}/eval", {"max_new_tokens": 4, "limit": 4}).json()
+    assert evaluation["command"] == f"clintune eval --run {runs / name} --compare-base --max-new-tokens 4 --limit 4"
+    wait_for(url, name, lambda r: r["evaluated"] and not r["evaluating"], "evaluated")
+    metrics = httpx.get(f"{url}/api/runs/{name}/metrics").json()
+    assert metrics["tuned"]["overall"]["n"] == 4
+    assert set(metrics["base"]["per_task"]) == set(metrics["tuned"]["per_task"])
+    report = post(url, f"/api/runs/{name}/report", {}).json()
+    assert httpx.get(url + report["report"]).headers["content-type"].startswith("text/html")
+    body = {"run": name, "note": "Pt admitted with CAP, treated with ceftriaxone.", "question": "Which antibiotic?",
+            "max_tokens": 6}
+    with httpx.stream("POST", f"{url}/api/chat", json=body, timeout=120) as response:
+        events = [json.loads(line) for line in response.iter_lines() if line]
+    assert "[Discharge Summary Begin]\nPt admitted with CAP" in events[0]["prompt"] and events[0]["has_adapter"]
+    assert [e["side"] for e in events[1:] if e.get("done")] == ["base", "tuned"]
+    base = "".join(e.get("text", "") for e in events if e.get("side") == "base")
+    tuned = "".join(e.get("text", "") for e in events if e.get("side") == "tuned")
+    assert base != tuned  # the adapter (lr 5e-2) moves the tiny model's answer
+    judge = post(url, f"/api/runs/{name}/eval", {"judge": "http://127.0.0.1:9/v1"})
+    assert judge.status_code == 400 and "both an endpoint and a model" in judge.json()["error"]

@@ -30,6 +30,8 @@ if CHROMIUM is None:
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402 - only where a browser exists
 
+expect.set_options(timeout=120_000)  # how long a check waits for the page, not a time limit on clintune
+
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory, smollm2_dir):
@@ -103,6 +105,11 @@ def test_data_and_memory_in_english_then_korean(studio, page):
     expect(page.locator("#memory-result img.chart")).to_be_visible()
     expect(page.locator("#memory-commands")).to_contain_text("--batch-size 1")
     screenshot(page, "memory-en")
+    page.click("#tabs button[data-tab=train]")  # the suggestion is in the training form too
+    expect(field(page, "train.batch_size")).to_have_value("1")
+    expect(field(page, "train.grad_accum")).to_have_value("64")
+    expect(page.locator("#train-command")).to_contain_text("train.batch_size=1 train.grad_accum=64")
+    page.click("#tabs button[data-tab=memory]")
 
     # The same page in Korean, results included, and it stays Korean after a reload.
     page.select_option("#lang", "ko")
@@ -129,3 +136,84 @@ def test_a_bad_file_gives_the_one_line_error_in_the_page(studio, page):
     expect(error).to_contain_text("the columns are separated by ';', not commas")
     assert "Traceback" not in error.inner_text() and len(error.inner_text().splitlines()) == 1
     assert Path(page.input_value("#data-path")).parent == runs / "studio-data"
+
+
+def field(page, key: str):
+    return page.locator(f"[id='field-{key}']")
+
+
+def test_train_stop_resume_evaluate_and_chat_in_the_page(studio, page, tiny_model_dir):
+    url, runs = studio
+    page.goto(url)
+    expect(page.locator("body[data-ready=true]")).to_be_attached()
+    page.select_option("#lang", "en")
+    page.click("#tabs button[data-tab=train]")
+    expect(field(page, "model.name")).to_have_value("smollm2-135m-instruct")  # the demo recipe, loaded
+    settings = {"name": "long", "model.name": str(tiny_model_dir), "data.synthetic_rows": "400", "data.sample": "64",
+                "data.test_size": "2", "lora.top_layers": "", "train.batch_size": "4", "train.save_steps": "2",
+                "train.max_steps": "100000"}
+    for key, value in settings.items():
+        field(page, key).fill(value)
+    expect(page.locator("#train-command")).to_contain_text("train.max_steps=100000")
+    expect(page.locator("#train-yaml")).to_contain_text("max_steps: 100000")
+    field(page, "train.lr").fill("fast")
+    expect(page.locator("#train-error")).to_contain_text("bad value for 'train.lr'")
+    field(page, "train.lr").fill("0.001")
+    expect(page.locator("#train-error")).to_be_hidden()
+
+    # Start; the loss chart grows; stop; resume; it grows past where it stopped; stop again.
+    page.click("#train-start")
+    row = page.locator("#runs-list tr", has_text="long-")
+    expect(row).to_contain_text("training")
+    chart = page.locator("#loss-chart")
+    expect(chart).to_have_attribute("data-points", re.compile(r"^([4-9]|\d\d+)$"))
+    screenshot(page, "train-en")
+    row.locator("button.stop").click()
+    expect(row).to_contain_text("interrupted")
+    stopped_at = int(chart.get_attribute("data-points"))
+    row.locator("button.resume").click()
+    expect(row).to_contain_text("training")
+    expect(chart).to_have_attribute("data-points", re.compile(r"^\d+$"))
+    page.wait_for_function(f"Number(document.querySelector('#loss-chart').dataset.points) > {stopped_at + 2}")
+    row.locator("button.stop").click()
+    expect(row).to_contain_text("interrupted")
+    expect(page.locator("#train-commands")).to_contain_text("--resume")
+
+    # A short run to the end, then evaluate it, write its report, and chat with it.
+    for key, value in {"name": "short", "train.max_steps": "6", "train.lr": "0.05"}.items():
+        field(page, key).fill(value)
+    page.click("#train-start")
+    short = page.locator("#runs-list tr", has_text="short-")
+    expect(short).to_contain_text("finished")
+    page.click("#tabs button[data-tab=eval]")
+    page.select_option("#eval-run", short.get_attribute("data-run"))
+    page.fill("#eval-tokens", "4")
+    page.fill("#eval-limit", "4")
+    page.click("#eval-start")
+    expect(page.locator("#eval-result table")).to_be_visible()
+    expect(page.locator("#eval-result")).to_contain_text("all tasks")
+    page.click("#eval-report")
+    expect(page.locator("#report-link")).to_be_visible()
+    screenshot(page, "eval-en")
+    page.click("#tabs button[data-tab=chat]")
+    page.select_option("#chat-run", short.get_attribute("data-run"))
+    page.fill("#chat-note", "Pt admitted with CAP, treated with ceftriaxone, then switched to amoxicillin.")
+    page.fill("#chat-question", "Which antibiotic was the patient switched to?")
+    page.fill("#chat-tokens", "8")
+    page.click("#chat-ask")
+    expect(page.locator("#chat-base[data-done=true]")).to_be_attached()
+    expect(page.locator("#chat-tuned[data-done=true]")).to_be_attached()
+    assert "[Discharge Summary Begin]" in page.locator("#chat-prompt").text_content()
+    screenshot(page, "chat-en")
+
+    # The same tabs in Korean.
+    page.select_option("#lang", "ko")
+    expect(page.locator("#chat-ask")).to_have_text("둘 다에게 묻기")
+    screenshot(page, "chat-ko")
+    page.click("#tabs button[data-tab=eval]")
+    expect(page.locator("#eval-result")).to_contain_text("전체 과제")
+    screenshot(page, "eval-ko")
+    page.click("#tabs button[data-tab=train]")
+    expect(page.locator("#train-start")).to_have_text("학습 시작")
+    expect(row).to_contain_text("중단됨")
+    screenshot(page, "train-ko")

@@ -26,6 +26,7 @@ from clintune.api.data import (
     generate,
     load,
     masked_snippet,
+    note_kinds,
     prepare,
     preview,
     render_prompt,
@@ -36,7 +37,7 @@ from clintune.api.data import (
 )
 from clintune.api.demo import DEMO_OVERRIDES, QUICK_OVERRIDES, demo
 from clintune.api.evaluate import JudgeSettings, compare_prompts, comparison_rows, evaluate, report, score, score_file
-from clintune.api.memory import MemoryReport, plan_memory
+from clintune.api.memory import MemoryReport, gpus, plan_memory
 from clintune.api.serve import chat, load_model, serve, server_app
 from clintune.api.train import (
     config_yaml,
@@ -64,9 +65,9 @@ def doctor() -> list[tuple[str, str]]:
 
 __all__ = [
     "chat", "ClintuneError", "compare_prompts", "comparison_rows", "config_yaml", "Decoding", "demo",
-    "DEMO_OVERRIDES", "doctor", "evaluate", "fetch_model", "generate", "in_distributed_launch", "JudgeSettings",
-    "load", "load_config", "load_model", "masked_snippet", "MemoryReport", "merge", "models", "models_folder",
-    "PhiScan", "plan_memory", "prepare", "PreparedData", "preview", "QUICK_OVERRIDES", "recipe_text", "recipes",
-    "render_prompt", "RenderedPrompt", "report", "RunConfig", "scan_phi", "score", "score_file", "serve",
-    "server_app", "stats", "synthesize", "train", "validate",
+    "DEMO_OVERRIDES", "doctor", "evaluate", "fetch_model", "generate", "gpus", "in_distributed_launch",
+    "JudgeSettings", "load", "load_config", "load_model", "masked_snippet", "MemoryReport", "merge", "models",
+    "models_folder", "note_kinds", "PhiScan", "plan_memory", "prepare", "PreparedData", "preview", "QUICK_OVERRIDES",
+    "recipe_text", "recipes", "render_prompt", "RenderedPrompt", "report", "RunConfig", "scan_phi", "score",
+    "score_file", "serve", "server_app", "stats", "synthesize", "train", "validate",
 ]

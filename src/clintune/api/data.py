@@ -144,6 +144,13 @@ def prepare(path: str | Path, out: Path, columns: str | dict | None = None, toke
     return PreparedData(out, written, prepared.card, loaded.warnings)
 
 
+def note_kinds() -> tuple[str, ...]:
+    """The kinds of note the generator writes (`clintune data generate --kind`)."""
+    from clintune.data.generate import NOTE_KINDS
+
+    return NOTE_KINDS
+
+
 def generate(n: int, out: Path, seed: int = 0, notes_only: bool = False, plant_phi: float = 0.0,
              progress: bool = False, kinds: tuple[str, ...] | None = None) -> Path:
     """Synthetic clinical notes with gold answers for the 8 Asclepius tasks (deterministic per seed): `kinds` of note

@@ -26,10 +26,23 @@ class MemoryReport:
 
         return plan_table(self.plan, self.measured["bytes"] if self.measured else None)
 
+    def components(self) -> list[tuple[str, int]]:
+        """(component key, bytes) in the plan's order, the peak ("total") last: for a UI to label in its language."""
+        from clintune.memory.units import COMPONENTS
+
+        return [(key, self.plan.bytes[key]) for key in (*COMPONENTS, "total")]
+
     def suggestion_lines(self) -> list[str]:
         from clintune.memory.plan import suggestion_lines
 
         return suggestion_lines(self.plan.suggestions)
+
+
+def gpus() -> dict[str, int]:
+    """The GPUs the planner knows by name (`--gpu`), with the memory their driver reports, in MiB."""
+    from clintune.memory.units import GPUS
+
+    return {name: mib for name, (mib, _) in GPUS.items()}
 
 
 def plan_memory(model: str, method: str = "lora", lora_r: int | None = None, lora_targets: str = "all-linear",

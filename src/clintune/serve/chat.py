@@ -64,12 +64,16 @@ class ChatSession:
         out.flush()
         return True
 
-    def answer(self, question: str, out: TextIO) -> str:
+    def prompt(self, question: str) -> str:
+        """Exactly what the model is sent for `question` about the note: the training template, special tokens and
+        all."""
         if self.note is None:
             raise ClintuneError("no note loaded", fix="start with --note FILE or type /note FILE")
-        tokenizer = self.served.tokenizer
-        prompt = render_prompt(tokenizer, self.note, question, self.served.template, self.served.chat)
-        ids = encode_prompt(tokenizer, prompt, self.served.chat)
+        return render_prompt(self.served.tokenizer, self.note, question, self.served.template, self.served.chat)
+
+    def answer(self, question: str, out: TextIO) -> str:
+        prompt = self.prompt(question)
+        ids = encode_prompt(self.served.tokenizer, prompt, self.served.chat)
 
         def show(piece: str) -> None:
             out.write(piece)

@@ -34,14 +34,15 @@ class CommitCheckpoints(TrainerCallback):
 
 
 class MetricsLog(TrainerCallback):
-    """Every logged dict as one JSON line tagged with its stage, appended at once so a crash keeps what was logged."""
+    """Every logged dict as one JSON line tagged with its stage, step and the stage's planned steps (so a reader can
+    tell progress and ETA), appended at once so a crash keeps what was logged."""
 
     def __init__(self, path: Path, stage: str):
         self.path, self.stage = path, stage
 
     def on_log(self, args, state, control, logs=None, **kwargs):
         if state.is_world_process_zero and logs:
-            record = {"stage": self.stage, "step": state.global_step, **logs}
+            record = {"stage": self.stage, "step": state.global_step, "max_steps": state.max_steps, **logs}
             with self.path.open("a", encoding="utf-8") as handle:
                 handle.write(json.dumps(record) + "\n")
 

@@ -3,7 +3,8 @@
 "use strict";
 
 const state = { lang: localStorage.getItem("clintune.lang") || "en", strings: {}, options: null,
-                results: {}, commands: { data: [], memory: [] } };
+                results: {}, commands: { data: [], memory: [], train: [], eval: [], chat: [] },
+                base: {}, extraOverrides: {}, runs: [], selectedRun: null };
 
 function t(key, vars) {
   let text = state.strings[key] ?? key;
@@ -64,6 +65,8 @@ async function setLanguage(lang) {
   for (const node of document.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t(node.dataset.i18nPlaceholder);
   fillOptions();
   for (const [name, render] of Object.entries(renderers)) if (state.results[name]) render(state.results[name]);
+  for (const label of document.querySelectorAll("#train-fields label span")) label.textContent = t(`field.${label.dataset.key}`);
+  renderRuns();
 }
 
 function fillOptions() {
@@ -235,19 +238,20 @@ async function planMemory() {
   } catch (error) { showError("memory", error); }
 }
 
-// A suggestion's overrides ("train.batch_size=1 train.grad_accum=8") set the matching fields of the forms.
-const FIELDS = { "train.batch_size": "mem-batch", "train.max_length": "mem-seq", "train.method": "mem-method",
-                 "train.gradient_checkpointing": "mem-ckpt" };
+// A suggestion's overrides ("train.batch_size=1 train.grad_accum=8") go into the memory form where it has the field,
+// and into the training form: its field when it has one, else among the extra overrides its command carries.
+const MEMORY_FIELDS = { "train.batch_size": "mem-batch", "train.max_length": "mem-seq", "train.method": "mem-method",
+                        "train.gradient_checkpointing": "mem-ckpt" };
 
 function applySuggestion(overrides) {
   for (const pair of overrides.split(" ")) {
     const [key, value] = pair.split("=");
-    state.pendingOverrides = { ...(state.pendingOverrides || {}), [key]: value };
-    const field = FIELDS[key] && $(FIELDS[key]);
-    if (!field) continue;
-    if (field.type === "checkbox") field.checked = value === "true"; else field.value = value;
+    const field = MEMORY_FIELDS[key] && $(MEMORY_FIELDS[key]);
+    if (field) { if (field.type === "checkbox") field.checked = value === "true"; else field.value = value; }
+    setTrainValue(key, value);
   }
   planMemory();
+  refreshTrainConfig();
 }
 
 // Start ------------------------------------------------------------------------------------------------------------
@@ -259,10 +263,364 @@ async function start() {
   $("gen-run").addEventListener("click", (e) => busy(e.target, generateData));
   $("data-check").addEventListener("click", (e) => busy(e.target, checkData));
   $("mem-plan").addEventListener("click", (e) => busy(e.target, planMemory));
+  $("data-use").addEventListener("click", useDataForTraining);
+  startTrainTab();
+  startEvalTab();
+  startChatTab();
   state.options = await call("/api/options");
+  buildTrainFields();
+  await loadRecipeList();
+  await loadRecipe();
   await setLanguage(state.lang);
+  await refreshRuns();
+  setInterval(pollRuns, 2000);
   openTab((location.hash || "#data").slice(1));
   document.body.dataset.ready = "true";
 }
 
 start();
+
+// Train ------------------------------------------------------------------------------------------------------------
+
+// The recipe fields the form shows, by their config key; any other field can still come in as an override.
+const TRAIN_FIELDS = [
+  ["name", "text"], ["model.name", "text"], ["train.method", "method"], ["data.path", "text"], ["data.columns", "text"],
+  ["data.synthetic_rows", "number"], ["data.sample", "number"], ["data.test_size", "number"],
+  ["train.epochs", "number"], ["train.max_steps", "number"], ["train.batch_size", "number"],
+  ["train.grad_accum", "number"], ["train.lr", "text"], ["train.max_length", "number"],
+  ["train.save_steps", "number"], ["lora.r", "number"], ["lora.alpha", "number"], ["lora.top_layers", "number"],
+];
+
+function buildTrainFields() {
+  const grid = $("train-fields");
+  grid.replaceChildren(...TRAIN_FIELDS.map(([key, kind]) => {
+    const input = kind === "method"
+      ? el("select", {}, ...state.options.methods.map((m) => el("option", { value: m, text: m })))
+      : el("input", { type: kind, step: "any" });
+    input.id = `field-${key}`;
+    input.addEventListener("input", () => { state.extraOverrides = { ...state.extraOverrides }; refreshTrainConfig(); });
+    return el("label", {}, el("span", { "data-key": key, text: t(`field.${key}`) }), input);
+  }));
+}
+
+function setTrainValue(key, value) {
+  const field = $(`field-${key}`);
+  if (field) field.value = value;
+  else state.extraOverrides[key] = value;
+}
+
+function trainOverrides() {
+  const overrides = [];
+  for (const [key] of TRAIN_FIELDS) {
+    const field = $(`field-${key}`), base = state.base[key];
+    const value = field.value.trim(), before = base === null || base === undefined ? "" : String(base);
+    field.parentElement.classList.toggle("changed", value !== before);
+    if (value !== before) overrides.push(`${key}=${value === "" ? "null" : value}`);
+  }
+  for (const [key, value] of Object.entries(state.extraOverrides)) overrides.push(`${key}=${value}`);
+  return overrides;
+}
+
+function trainRequest() { return { recipe: $("train-recipe").value, overrides: trainOverrides() }; }
+
+async function loadRecipeList() {
+  const found = await call("/api/train/recipes");
+  const chosen = $("train-recipe").value;
+  $("train-recipe").replaceChildren(...Object.keys(found.shipped).map((n) => el("option", { value: n, text: n })),
+                                    ...found.saved.map((p) => el("option", { value: p, text: p })));
+  $("train-recipe").value = chosen || "demo";
+}
+
+async function loadRecipe() {
+  showError("train", null);
+  try {
+    const result = await call("/api/train/config", { recipe: $("train-recipe").value, overrides: [] });
+    state.base = result.values;
+    state.extraOverrides = {};
+    for (const [key] of TRAIN_FIELDS) {
+      const value = result.values[key];
+      $(`field-${key}`).value = value === null || value === undefined ? "" : String(value);
+    }
+    showTrainConfig(result);
+  } catch (error) { showError("train", error); }
+}
+
+let configTimer = null;
+function refreshTrainConfig() {
+  clearTimeout(configTimer);
+  configTimer = setTimeout(async () => {
+    try { showTrainConfig(await call("/api/train/config", trainRequest())); showError("train", null); }
+    catch (error) { showError("train", error); }
+  }, 250);
+}
+
+function showTrainConfig(result) {
+  $("train-yaml").textContent = result.yaml;
+  const reason = $("train-allow-phi").value.trim();
+  $("train-command").textContent = result.command + (reason ? ` --allow-phi ${JSON.stringify(reason)}` : "");
+}
+
+function useDataForTraining() {
+  setTrainValue("data.path", $("data-path").value.trim());
+  setTrainValue("data.columns", $("data-columns").value.trim());
+  if (state.phiReason) $("train-allow-phi").value = state.phiReason;
+  refreshTrainConfig();
+  openTab("train");
+}
+
+async function saveRecipe() {
+  showError("train", null);
+  try {
+    const result = await call("/api/train/save", { ...trainRequest(), name: $("train-save-name").value.trim() });
+    addCommand("train", result.command);
+    await loadRecipeList();
+    $("train-recipe").value = result.path;
+    await loadRecipe();
+  } catch (error) { showError("train", error); }
+}
+
+async function startTraining() {
+  showError("train", null);
+  try {
+    const result = await call("/api/train/start", { ...trainRequest(), allow_phi: $("train-allow-phi").value.trim() || null });
+    addCommand("train", result.command);
+    state.selectedRun = result.run;
+    await refreshRuns();
+  } catch (error) { showError("train", error); }
+}
+
+async function refreshRuns() {
+  try { state.runs = (await call("/api/runs")).runs; } catch (error) { showError("train", error); return; }
+  renderRuns();
+  fillRunSelects();
+  if (state.selectedRun) await showRun(state.selectedRun);
+}
+
+function pollRuns() {
+  if (state.runs.some((r) => r.training || r.evaluating || r.status === "starting")) refreshRuns();
+}
+
+const fmtSeconds = (s) => (s === null || s === undefined ? "–" : s >= 60 ? `${Math.floor(s / 60)} min ${s % 60} s` : `${s} s`);
+
+function runState(run) {
+  if (run.training) return "training";
+  if (run.evaluating) return "evaluating";
+  return run.status;
+}
+
+function renderRuns() {
+  if (!$("runs-list")) return;
+  const rows = state.runs.map((run) => [run.name, t(`status.${runState(run)}`),
+    run.step ? `${run.step} / ${run.max_steps ?? "?"}` : "–",
+    run.tokens_per_second ? Math.round(run.tokens_per_second).toLocaleString() : "–", fmtSeconds(run.eta_seconds)]);
+  const tableNode = table([t("runs.name"), t("runs.status"), t("runs.steps"), t("runs.speed"), t("runs.eta"), ""], rows);
+  tableNode.querySelectorAll("tbody tr").forEach((tr, i) => {
+    const run = state.runs[i];
+    tr.dataset.run = run.name;
+    tr.children[1].className = `status-${runState(run)}`;
+    const actions = tr.lastChild;
+    actions.append(el("button", { class: "show", text: t("runs.show"), onclick: () => { state.selectedRun = run.name; showRun(run.name); } }));
+    if (run.training || run.evaluating) actions.append(el("button", { class: "stop", text: t("runs.stop"), onclick: () => stopRun(run.name) }));
+    else if (["interrupted", "failed", "running"].includes(run.status)) {
+      actions.append(el("button", { class: "resume", text: t("runs.resume"), onclick: () => resumeRun(run.name) }));
+    }
+  });
+  $("runs-list").replaceChildren(state.runs.length ? tableNode : el("p", { class: "help", text: t("runs.none") }));
+}
+
+function fillRunSelects() {
+  for (const id of ["eval-run", "chat-run"]) {
+    const select = $(id), chosen = select.value;
+    const finished = state.runs.filter((r) => r.status === "finished");
+    select.replaceChildren(...finished.map((r) => el("option", { value: r.name, text: r.name })));
+    if (finished.some((r) => r.name === chosen)) select.value = chosen;
+  }
+}
+
+async function showRun(name) {
+  let run;
+  try { run = await call(`/api/runs/${encodeURIComponent(name)}`); } catch (error) { showError("train", error); return; }
+  const line = run.step
+    ? t("runs.progress", { step: run.step, max: run.max_steps ?? "?", speed: Math.round(run.tokens_per_second || 0).toLocaleString(), eta: fmtSeconds(run.eta_seconds) })
+    : t("runs.waiting");
+  const parts = [el("h3", { text: `${name}: ${t(`status.${runState(run)}`)}` }), el("p", { id: "run-progress", text: line })];
+  if (run.error) parts.push(el("p", { class: "bad", text: run.error }));
+  if (run.losses.length) parts.push(lossChart(run.losses));
+  if (run.log.length) parts.push(el("pre", { class: "log", text: run.log.join("\n") }));
+  $("run-detail").replaceChildren(...parts);
+}
+
+function lossChart(points) {
+  const width = 640, height = 220, pad = 36;
+  const steps = points.map((p) => p[0]), losses = points.map((p) => p[1]);
+  const [x0, x1] = [Math.min(...steps), Math.max(...steps, Math.min(...steps) + 1)];
+  const [y0, y1] = [Math.min(...losses), Math.max(...losses, Math.min(...losses) + 1e-6)];
+  const x = (v) => pad + ((v - x0) / (x1 - x0)) * (width - 2 * pad);
+  const y = (v) => height - pad - ((v - y0) / (y1 - y0)) * (height - 2 * pad);
+  const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+  svg.setAttribute("class", "loss");
+  svg.setAttribute("id", "loss-chart");
+  svg.setAttribute("width", width);
+  svg.setAttribute("height", height);
+  svg.dataset.points = String(points.length);
+  const line = document.createElementNS(svg.namespaceURI, "polyline");
+  line.setAttribute("points", points.map((p) => `${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join(" "));
+  svg.append(line);
+  for (const [text, tx, ty] of [[t("runs.loss"), 4, 14], [y1.toFixed(2), 4, pad], [y0.toFixed(2), 4, height - pad],
+                                [`${t("runs.step")} ${x0}`, pad, height - 8], [String(x1), width - pad, height - 8]]) {
+    const label = document.createElementNS(svg.namespaceURI, "text");
+    label.setAttribute("x", tx);
+    label.setAttribute("y", ty);
+    label.textContent = text;
+    svg.append(label);
+  }
+  return svg;
+}
+
+async function stopRun(name) {
+  try { await call(`/api/runs/${encodeURIComponent(name)}/stop`, {}); } catch (error) { showError("train", error); }
+  await refreshRuns();
+}
+
+async function resumeRun(name) {
+  try {
+    const result = await call(`/api/runs/${encodeURIComponent(name)}/resume`, {});
+    addCommand("train", result.command);
+    state.selectedRun = name;
+  } catch (error) { showError("train", error); }
+  await refreshRuns();
+}
+
+function startTrainTab() {
+  $("train-load").addEventListener("click", (e) => busy(e.target, loadRecipe));
+  $("train-save").addEventListener("click", (e) => busy(e.target, saveRecipe));
+  $("train-start").addEventListener("click", (e) => busy(e.target, startTraining));
+  $("train-allow-phi").addEventListener("input", refreshTrainConfig);
+  $("runs-refresh").addEventListener("click", (e) => busy(e.target, refreshRuns));
+}
+
+// Evaluate ---------------------------------------------------------------------------------------------------------
+
+function evalRequest() {
+  const limit = $("eval-limit").value.trim();
+  return { data: $("eval-data").value.trim() || null, max_new_tokens: Number($("eval-tokens").value),
+           limit: limit ? Number(limit) : null, judge: $("eval-judge").value.trim() || null,
+           judge_model: $("eval-judge-model").value.trim() || null,
+           judge_key_env: $("eval-judge-key-env").value.trim() || null };
+}
+
+async function startEvaluation() {
+  showError("eval", null);
+  const name = $("eval-run").value;
+  if (!name) { showError("eval", t("eval.no_run")); return; }
+  try {
+    const result = await call(`/api/runs/${encodeURIComponent(name)}/eval`, evalRequest());
+    addCommand("eval", result.command);
+    show("evalStatus", { running: name });
+    await refreshRuns();
+    waitForEvaluation(name);
+  } catch (error) { showError("eval", error); }
+}
+
+async function waitForEvaluation(name) {
+  const run = await call(`/api/runs/${encodeURIComponent(name)}`);
+  if (run.evaluating) { setTimeout(() => waitForEvaluation(name), 2000); return; }
+  if (!run.evaluated) {
+    showError("eval", run.eval_log.slice(-1)[0] || t("eval.failed"));
+    show("evalStatus", {});
+    return;
+  }
+  show("evalStatus", { done: name });
+  await showMetrics();
+}
+
+async function showMetrics() {
+  showError("eval", null);
+  try {
+    const metrics = await call(`/api/runs/${encodeURIComponent($("eval-run").value)}/metrics`);
+    addCommand("eval", metrics.command);
+    show("eval", metrics);
+  }
+  catch (error) { showError("eval", error); }
+}
+
+const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed(1)}%`);
+const score = (v) => (v === null || v === undefined ? "–" : v.toFixed(3));
+
+renderers.eval = function (m) {
+  const overall = ["overall", m.base.overall, m.tuned.overall];
+  const tasks = Object.keys(m.tuned.per_task).map((task) => [task, m.base.per_task[task], m.tuned.per_task[task]]);
+  const rows = [overall, ...tasks].map(([task, base, tuned]) => {
+    const ci = tuned.ci95 && tuned.ci95.rouge_l ? ` [${score(tuned.ci95.rouge_l[0])}, ${score(tuned.ci95.rouge_l[1])}]` : "";
+    return [task === "overall" ? t("eval.overall") : task, tuned.n, score(base.rouge_l), score(tuned.rouge_l) + ci,
+            `${((tuned.rouge_l - base.rouge_l) * 100).toFixed(1)}`, pct(base.ungrounded_share), pct(tuned.ungrounded_share)];
+  });
+  const parts = [el("h3", { text: t("eval.result", { model: m.model }) }),
+    table([t("col.task"), "n", t("eval.base_rouge"), t("eval.tuned_rouge"), t("eval.gain"), t("eval.base_ungrounded"),
+           t("eval.tuned_ungrounded")], rows)];
+  if (m.tuned.overall.n_unanswerable) {
+    parts.push(el("p", { text: t("eval.unanswerable", { rate: pct(m.tuned.overall.unanswerable_accuracy),
+                                                        n: m.tuned.overall.n_unanswerable,
+                                                        alarms: pct(m.tuned.overall.unanswerable_false_alarm) }) }));
+  }
+  $("eval-result").replaceChildren(...parts);
+};
+
+renderers.evalStatus = function (status) {
+  const node = status.report ? el("a", { id: "report-link", href: status.report, target: "_blank", text: t("eval.open_report") })
+    : status.running ? el("p", { class: "status-evaluating", text: t("eval.running", { run: status.running }) })
+    : status.done ? el("p", { class: "ok", text: t("eval.done", { run: status.done }) }) : null;
+  $("eval-status").replaceChildren(...(node ? [node] : []));
+};
+
+async function writeReport() {
+  showError("eval", null);
+  try {
+    const result = await call(`/api/runs/${encodeURIComponent($("eval-run").value)}/report`, {});
+    addCommand("eval", result.command);
+    show("evalStatus", { report: result.report });
+  } catch (error) { showError("eval", error); }
+}
+
+function startEvalTab() {
+  $("eval-start").addEventListener("click", (e) => busy(e.target, startEvaluation));
+  $("eval-show").addEventListener("click", (e) => busy(e.target, showMetrics));
+  $("eval-report").addEventListener("click", (e) => busy(e.target, writeReport));
+}
+
+// Chat -------------------------------------------------------------------------------------------------------------
+
+async function ask() {
+  showError("chat", null);
+  for (const side of ["base", "tuned"]) { $(`chat-${side}`).textContent = ""; delete $(`chat-${side}`).dataset.done; }
+  const body = { run: $("chat-run").value, note: $("chat-note").value, question: $("chat-question").value,
+                 max_tokens: Number($("chat-tokens").value) };
+  if (!body.run) { showError("chat", t("chat.no_run")); return; }
+  const response = await fetch("/api/chat", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (!response.ok) {
+    let message;
+    try { message = (await response.json()).error; } catch { message = t("error.unreadable", { status: response.status }); }
+    showError("chat", message);
+    return;
+  }
+  const reader = response.body.getReader(), decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    const lines = buffer.split("\n");
+    buffer = lines.pop();
+    for (const line of lines.filter(Boolean)) {
+      const event = JSON.parse(line);
+      if (event.prompt !== undefined) { $("chat-prompt").textContent = event.prompt; addCommand("chat", event.command); }
+      else if (event.text) $(`chat-${event.side}`).textContent += event.text;
+      else if (event.error) $(`chat-${event.side}`).textContent = `${t("error.prefix")} ${event.error}`;
+      else if (event.done) $(`chat-${event.side}`).dataset.done = "true";
+    }
+  }
+}
+
+function startChatTab() {
+  $("chat-ask").addEventListener("click", (e) => busy(e.target, ask));
+}
