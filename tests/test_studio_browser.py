@@ -165,6 +165,11 @@ def test_train_stop_resume_evaluate_and_chat_in_the_page(studio, page, tiny_mode
     page.click("#train-start")
     row = page.locator("#runs-list tr", has_text="long-")
     expect(row).to_contain_text("training")
+    page.reload()  # the page closed and opened again: the run went on without it
+    expect(page.locator("body[data-ready=true]")).to_be_attached()
+    page.click("#tabs button[data-tab=train]")
+    expect(row).to_contain_text("training")
+    row.locator("button.show").click()
     chart = page.locator("#loss-chart")
     expect(chart).to_have_attribute("data-points", re.compile(r"^([4-9]|\d\d+)$"))
     screenshot(page, "train-en")
@@ -180,7 +185,7 @@ def test_train_stop_resume_evaluate_and_chat_in_the_page(studio, page, tiny_mode
     expect(page.locator("#train-commands")).to_contain_text("--resume")
 
     # A short run to the end, then evaluate it, write its report, and chat with it.
-    for key, value in {"name": "short", "train.max_steps": "6", "train.lr": "0.05"}.items():
+    for key, value in {**settings, "name": "short", "train.max_steps": "6", "train.lr": "0.05"}.items():
         field(page, key).fill(value)
     page.click("#train-start")
     short = page.locator("#runs-list tr", has_text="short-")

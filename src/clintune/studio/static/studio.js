@@ -550,9 +550,10 @@ const score = (v) => (v === null || v === undefined ? "–" : v.toFixed(3));
 renderers.eval = function (m) {
   const overall = ["overall", m.base.overall, m.tuned.overall];
   const tasks = Object.keys(m.tuned.per_task).map((task) => [task, m.base.per_task[task], m.tuned.per_task[task]]);
+  const interval = (m) => (m.ci95 && m.ci95.rouge_l ? ` [${score(m.ci95.rouge_l[0])}, ${score(m.ci95.rouge_l[1])}]` : "");
   const rows = [overall, ...tasks].map(([task, base, tuned]) => {
-    const ci = tuned.ci95 && tuned.ci95.rouge_l ? ` [${score(tuned.ci95.rouge_l[0])}, ${score(tuned.ci95.rouge_l[1])}]` : "";
-    return [task === "overall" ? t("eval.overall") : task, tuned.n, score(base.rouge_l), score(tuned.rouge_l) + ci,
+    return [task === "overall" ? t("eval.overall") : task, tuned.n, score(base.rouge_l) + interval(base),
+            score(tuned.rouge_l) + interval(tuned),
             `${((tuned.rouge_l - base.rouge_l) * 100).toFixed(1)}`, pct(base.ungrounded_share), pct(tuned.ungrounded_share)];
   });
   const parts = [el("h3", { text: t("eval.result", { model: m.model }) }),
