@@ -15,9 +15,13 @@ from pathlib import Path
 import pytest
 
 _SESSION_TMP = Path(tempfile.mkdtemp(prefix="clintune-tests-"))
-REAL_CLINTUNE_HOME = os.environ.get("CLINTUNE_HOME") or str(Path.home() / ".cache" / "clintune")
+# The user's cache, where `make test` fetched SmolLM2. Test workers inherit the environment set below, so the first
+# process to get here records it for them: otherwise a worker would take the session's CLINTUNE_HOME for the user's.
+REAL_CLINTUNE_HOME = (os.environ.get("CLINTUNE_TESTS_REAL_HOME") or os.environ.get("CLINTUNE_HOME")
+                      or str(Path.home() / ".cache" / "clintune"))
 os.environ.update(
     {
+        "CLINTUNE_TESTS_REAL_HOME": REAL_CLINTUNE_HOME,
         "HF_HUB_OFFLINE": "1",
         "HF_DATASETS_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
@@ -88,6 +92,22 @@ def start_server():
         return start_background_server("--run" if run else "--model", str(model_dir), *extra, env_extra=env_extra)
 
     return start
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory, smollm2_dir):
+    """A real `clintune studio` on a free loopback port, over a runs folder of its own: (url, runs folder). It reads
+    models from the real cache (SmolLM2 for the data and memory tabs); runs use the tiny model by its folder."""
+    import signal
+
+    from clintune.serve.background import start_background_server
+
+    runs = tmp_path_factory.mktemp("studio-runs")
+    process, url = start_background_server("--runs", str(runs), command="studio", ready="/api/options",
+                                           env_extra={"CLINTUNE_HOME": REAL_CLINTUNE_HOME})
+    yield url, runs
+    process.send_signal(signal.SIGTERM)
+    assert "Traceback" not in process.communicate(timeout=30)[1]
 
 
 def pytest_terminal_summary(terminalreporter):

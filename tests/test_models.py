@@ -63,3 +63,17 @@ def test_hub_source_is_refused_offline_and_leaves_nothing_behind(tmp_path, monke
     with pytest.raises(ClintuneError, match="HF_HUB_OFFLINE is set"):
         fetch_model("smollm2-135m-instruct", source="hub", say=lambda _: None)
     assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_a_fetch_that_loses_a_race_keeps_the_other_processes_copy(tmp_path, monkeypatch, tiny_model_dir):
+    import shutil
+
+    monkeypatch.setenv("CLINTUNE_HOME", str(tmp_path))
+    final = tmp_path / "models" / "tiny-random-llama"
+
+    def say(line: str) -> None:
+        if line.startswith("building"):  # meanwhile another process (two test workers, two shells) finishes first
+            shutil.copytree(tiny_model_dir, final)
+
+    assert fetch_model("tiny-random-llama", say=say) == final
+    assert (final / "config.json").is_file() and not list(final.parent.glob(".partial-*"))

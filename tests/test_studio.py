@@ -7,25 +7,11 @@ import signal
 from pathlib import Path
 
 import httpx
-import pytest
 
 from clintune.serve.background import start_background_server
 
 STUDIO = Path(__file__).parent.parent / "src" / "clintune" / "studio"
 TOKEN = "studio-test-token-0123456789"
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory, smollm2_dir):
-    from conftest import REAL_CLINTUNE_HOME
-
-    runs = tmp_path_factory.mktemp("studio-runs")
-    process, url = start_background_server("--runs", str(runs), command="studio", ready="/api/options",
-                                           env_extra={"CLINTUNE_HOME": REAL_CLINTUNE_HOME})
-    yield url, runs
-    process.send_signal(signal.SIGTERM)
-    stderr = process.communicate(timeout=30)[1]
-    assert "Traceback" not in stderr
 
 
 def post(url: str, path: str, body: dict) -> httpx.Response:
@@ -54,6 +40,14 @@ def test_both_locales_have_every_key_the_page_uses():
     assert len(fields) > 10 and {f"field.{key}" for key in fields} <= set(en)
     statuses = ("training", "evaluating", "finished", "interrupted", "failed", "running", "starting")
     assert {f"status.{s}" for s in statuses} <= set(en)
+    # Every problem the studio itself reports can be said in both languages, with the same placeholders.
+    raised = set()
+    for path in (STUDIO).glob("*.py"):
+        raised |= set(re.findall(r'StudioError\(\s*"([a-z_]+)"', path.read_text()))
+    raised.add("not_signed_in")
+    assert len(raised) >= 8 and {f"error.{key}" for key in raised} <= set(en)
+    for key in raised:
+        assert set(re.findall(r"{(\w+)}", en[f"error.{key}"])) == set(re.findall(r"{(\w+)}", ko[f"error.{key}"]))
     # Korean is Korean: the labels a user reads first are not left in English.
     assert all(re.search("[가-힣]", ko[key]) for key in ("tab.data", "tab.memory", "data.check", "memory.plan"))
 
@@ -176,7 +170,8 @@ def test_training_runs_in_the_background_stops_and_resumes(studio, tiny_model_di
     assert first["max_steps"] == 100000 and first["losses"][0][0] == 1 and first["tokens_per_second"] > 0
     listed = httpx.get(f"{url}/api/runs").json()["runs"]
     assert [r["name"] for r in listed if r["training"]] == [name]
-    assert post(url, f"/api/runs/{name}/stop", {}).json() == {"stopped": "train"}
+    stop = post(url, f"/api/runs/{name}/stop", {}).json()
+    assert stop["stopped"] == "train" and stop["command"].startswith("kill -INT -")
     stopped = wait_for(url, name, lambda r: not r["training"] and r["status"] == "interrupted", "interrupted")
     assert list((runs / name / "checkpoints" / "sft").glob("checkpoint-*"))
     resumed = post(url, f"/api/runs/{name}/resume", {}).json()
@@ -186,6 +181,7 @@ def test_training_runs_in_the_background_stops_and_resumes(studio, tiny_model_di
     wait_for(url, name, lambda r: not r["training"] and r["status"] == "interrupted", "interrupted again")
     refused = post(url, f"/api/runs/{name}/stop", {})
     assert refused.status_code == 400 and "has nothing running" in refused.json()["error"]
+    assert refused.json()["key"] == "nothing_running" and refused.json()["values"] == {"name": name}
 
 
 def test_a_finished_run_is_evaluated_reported_and_chatted_with(studio, tiny_model_dir):

@@ -9,12 +9,9 @@ import json
 import os
 import re
 import shutil
-import signal
 from pathlib import Path
 
 import pytest
-
-from clintune.serve.background import start_background_server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # Flags for a machine with no outside network and no GPU: without the background-networking ones Chromium keeps
@@ -31,18 +28,6 @@ if CHROMIUM is None:
 from playwright.sync_api import expect, sync_playwright  # noqa: E402 - only where a browser exists
 
 expect.set_options(timeout=120_000)  # how long a check waits for the page, not a time limit on clintune
-
-
-@pytest.fixture(scope="module")
-def studio(tmp_path_factory, smollm2_dir):
-    from conftest import REAL_CLINTUNE_HOME
-
-    runs = tmp_path_factory.mktemp("studio-browser")
-    process, url = start_background_server("--runs", str(runs), command="studio", ready="/api/options",
-                                           env_extra={"CLINTUNE_HOME": REAL_CLINTUNE_HOME})
-    yield url, runs
-    process.send_signal(signal.SIGTERM)
-    assert "Traceback" not in process.communicate(timeout=30)[1]
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +203,11 @@ def test_train_stop_resume_evaluate_and_chat_in_the_page(studio, page, tiny_mode
     page.click("#tabs button[data-tab=eval]")
     expect(page.locator("#eval-result")).to_contain_text("전체 과제")
     screenshot(page, "eval-ko")
+    page.fill("#eval-judge", "http://127.0.0.1:9/v1")  # a judge without its model: the studio's error, in Korean
+    page.click("#eval-start")
+    expect(page.locator("#eval-error")).to_have_text("오류: 심사 모델에는 엔드포인트와 모델이 모두 필요합니다. "
+                                                      "둘 다 채우거나 둘 다 비우세요")
+    page.fill("#eval-judge", "")
     page.click("#tabs button[data-tab=train]")
     expect(page.locator("#train-start")).to_have_text("학습 시작")
     expect(row).to_contain_text("중단됨")

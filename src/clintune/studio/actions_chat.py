@@ -19,7 +19,7 @@ from pydantic import Field
 
 from clintune import api
 from clintune.errors import ClintuneError
-from clintune.studio.common import Request_, command
+from clintune.studio.common import Request_, command, no_run
 
 
 class ChatRequest(Request_):
@@ -51,7 +51,7 @@ def chat_routes(runs: Path) -> APIRouter:
     def session_for(name: str):
         path = (runs / name).resolve()
         if path.parent != runs or not (path / "config.yaml").is_file():
-            raise ClintuneError(f"no run named '{name}' in {runs}", fix="pick one from the list of runs")
+            raise no_run(name, runs)
         if path not in loaded:
             loaded.clear()
             loaded[path] = api.chat(run=path)

@@ -11,8 +11,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from clintune import api
-from clintune.errors import ClintuneError
-from clintune.studio.common import Request_, command, digest, file_url
+from clintune.studio.common import Request_, StudioError, command, digest, file_url
 
 MAX_UPLOAD = 1 << 30  # 1 GiB: an Asclepius-sized file is 400 MB
 FINDINGS_SHOWN = 50
@@ -58,9 +57,10 @@ def data_routes(runs: Path) -> APIRouter:
     async def upload(request: Request, name: str) -> dict:
         body = await request.body()
         if not body:
-            raise ClintuneError("the uploaded file is empty", where=name, fix="choose a file with rows")
+            raise StudioError("empty_upload", f"the uploaded file is empty ({name})", fix="choose a file with rows",
+                              name=name)
         if len(body) > MAX_UPLOAD:
-            raise ClintuneError(f"the file is larger than {MAX_UPLOAD >> 30} GiB", where=name,
+            raise StudioError("upload_too_big", f"the file is larger than {MAX_UPLOAD >> 30} GiB ({name})", name=name,
                                 fix="give its path on this machine instead of uploading it")
         workspace.mkdir(parents=True, exist_ok=True)
         safe = SAFE_NAME.sub("_", Path(name).name).lstrip(".") or "upload"
@@ -68,7 +68,7 @@ def data_routes(runs: Path) -> APIRouter:
         partial = path.with_name("." + path.name + ".partial")
         partial.write_bytes(body)
         partial.replace(path)  # never a half-written upload under the real name
-        return {"path": str(path)}
+        return {"path": str(path), "command": f"cp YOUR-FILE {command([path])}   # what the upload did"}
 
     @router.post("/api/data/generate")
     def generate(request: GenerateRequest) -> dict:

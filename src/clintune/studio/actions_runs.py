@@ -11,8 +11,7 @@ from fastapi import APIRouter
 from pydantic import Field
 
 from clintune import api
-from clintune.errors import ClintuneError
-from clintune.studio.common import Request_, command, file_url
+from clintune.studio.common import Request_, StudioError, command, file_url, no_run
 from clintune.studio.jobs import Jobs, run_progress
 
 
@@ -45,7 +44,7 @@ def run_routes(runs: Path, jobs: Jobs) -> APIRouter:
     def run_dir(name: str) -> Path:
         path = (runs / name).resolve()
         if path.parent != runs or not (path / "config.yaml").is_file():
-            raise ClintuneError(f"no run named '{name}' in {runs}", fix="pick one from the list of runs")
+            raise no_run(name, runs)
         return path
 
     def train_args(request: RecipeRequest) -> list[str]:
@@ -99,7 +98,7 @@ def run_routes(runs: Path, jobs: Jobs) -> APIRouter:
     def one_run(name: str) -> dict:
         path = (runs / name).resolve()
         if path.parent != runs or not (path.is_dir() or jobs.record(path, "train")):  # just started: no folder yet
-            raise ClintuneError(f"no run named '{name}' in {runs}", fix="pick one from the list of runs")
+            raise no_run(name, runs)
         return {"name": name, **run_progress(path), "training": jobs.alive(path, "train"),
                 "evaluating": jobs.alive(path, "eval"), "log": jobs.log_tail(path, "train"),
                 "eval_log": jobs.log_tail(path, "eval")}
@@ -109,9 +108,10 @@ def run_routes(runs: Path, jobs: Jobs) -> APIRouter:
         path = runs / name
         running = [kind for kind in ("train", "eval") if jobs.alive(path, kind)]
         if not running:
-            raise ClintuneError(f"{name} has nothing running", fix="refresh the list of runs")
-        jobs.stop(path, running[0])
-        return {"stopped": running[0]}
+            raise StudioError("nothing_running", f"{name} has nothing running", fix="refresh the list of runs",
+                              name=name)
+        pid = jobs.stop(path, running[0])
+        return {"stopped": running[0], "command": f"kill -INT -{pid}   # Ctrl-C for the {running[0]} job's processes"}
 
     @router.post("/api/runs/{name}/resume")
     def resume(name: str) -> dict:
@@ -127,7 +127,8 @@ def run_routes(runs: Path, jobs: Jobs) -> APIRouter:
     def evaluate(name: str, request: EvalRequest) -> dict:
         path = run_dir(name)
         if jobs.alive(path, "train"):
-            raise ClintuneError(f"{name} is still training", fix="wait until it has finished, or stop it")
+            raise StudioError("still_training", f"{name} is still training",
+                              fix="wait until it has finished, or stop it", name=name)
         args = ["eval", "--run", str(path), "--compare-base", "--max-new-tokens", str(request.max_new_tokens)]
         if request.data:
             args += ["--data", request.data]
@@ -135,7 +136,8 @@ def run_routes(runs: Path, jobs: Jobs) -> APIRouter:
             args += ["--limit", str(request.limit)]
         if request.judge or request.judge_model:
             if not (request.judge and request.judge_model):
-                raise ClintuneError("the judge needs both an endpoint and a model", fix="fill in both, or neither")
+                raise StudioError("judge_incomplete", "the judge needs both an endpoint and a model",
+                                  fix="fill in both, or neither")
             args += ["--judge", request.judge, "--judge-model", request.judge_model]
             if request.judge_key_env:
                 args += ["--judge-key-env", request.judge_key_env]
@@ -147,7 +149,8 @@ def run_routes(runs: Path, jobs: Jobs) -> APIRouter:
         path = run_dir(name)
         found = path / "eval" / "metrics.json"
         if not found.is_file():
-            raise ClintuneError(f"{name} has not been evaluated yet", fix="run the evaluation first")
+            raise StudioError("not_evaluated", f"{name} has not been evaluated yet", fix="run the evaluation first",
+                              name=name)
         import json
 
         return {**json.loads(found.read_text(encoding="utf-8")),

@@ -26,6 +26,7 @@ from clintune.errors import ClintuneError
 from clintune.studio.actions_chat import chat_routes
 from clintune.studio.actions_data import data_routes
 from clintune.studio.actions_runs import run_routes
+from clintune.studio.common import StudioError
 from clintune.studio.jobs import Jobs
 
 HERE = Path(__file__).parent
@@ -41,7 +42,10 @@ def studio_app(runs: Path, token: str | None = None) -> FastAPI:
 
     @app.exception_handler(ClintuneError)
     async def bad_input(_: Request, error: ClintuneError) -> JSONResponse:
-        return JSONResponse({"error": error.one_line()}, status_code=400)
+        body = {"error": error.one_line()}
+        if isinstance(error, StudioError):  # the page can say this one in the user's language
+            body.update(key=error.key, values=error.values)
+        return JSONResponse(body, status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def bad_request(_: Request, error: RequestValidationError) -> JSONResponse:
@@ -63,8 +67,8 @@ def studio_app(runs: Path, token: str | None = None) -> FastAPI:
         if given and hmac.compare_digest(given, token):
             return await call_next(request)
         if request.url.path.startswith("/api/"):
-            return JSONResponse({"error": "not signed in; open the page and give the studio's token"},
-                                status_code=401)
+            return JSONResponse({"error": "not signed in; open the page and give the studio's token",
+                                 "key": "not_signed_in", "values": {}}, status_code=401)
         return RedirectResponse("/login", status_code=303)
 
     @app.get("/login", response_class=HTMLResponse)
@@ -89,14 +93,14 @@ def studio_app(runs: Path, token: str | None = None) -> FastAPI:
     def static(name: str) -> FileResponse:
         path = STATIC / name
         if "/" in name or not path.is_file():
-            raise ClintuneError(f"no such file: {name}")
+            raise StudioError("no_file", f"no such file: {name}", name=name)
         return FileResponse(path)
 
     @app.get("/api/locales/{lang}")
     def locale(lang: str) -> dict:
         path = LOCALES / f"{lang}.json"
         if not re.fullmatch(r"[a-z]{2}", lang) or not path.is_file():
-            raise ClintuneError(f"no locale '{lang}'", fix="use en or ko")
+            raise StudioError("no_locale", f"no locale '{lang}'", fix="use en or ko", name=lang)
         return json.loads(path.read_text(encoding="utf-8"))
 
     @app.get("/api/options")
@@ -109,7 +113,7 @@ def studio_app(runs: Path, token: str | None = None) -> FastAPI:
     def files(relative: str) -> FileResponse:
         path = (runs / relative).resolve()
         if runs not in path.parents or not path.is_file() or path.suffix not in (".png", ".html", ".md", ".json"):
-            raise ClintuneError(f"no such file in the studio's runs folder: {relative}")
+            raise StudioError("no_file", f"no such file in the studio's runs folder: {relative}", name=relative)
         return FileResponse(path)
 
     app.include_router(data_routes(runs))

@@ -9,6 +9,21 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from clintune.errors import ClintuneError
+
+
+class StudioError(ClintuneError):
+    """A problem the studio itself finds: the English line, plus a locale key and its values, so the page can say it
+    in the user's language (locales: "error.<key>", with {name}-style placeholders)."""
+
+    def __init__(self, key: str, what: str, *, fix: str | None = None, **values):
+        super().__init__(what, fix=fix)
+        self.key, self.values = key, {k: str(v) for k, v in values.items()}
+
+
+def no_run(name: str, runs: Path) -> StudioError:
+    return StudioError("no_run", f"no run named '{name}' in {runs}", fix="pick one from the list of runs", name=name)
+
 
 class Request_(BaseModel):
     """Every request body: unknown fields are an error, never silently ignored."""

@@ -21,8 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from clintune.errors import ClintuneError
 from clintune.runs import read_status, write_json
+from clintune.studio.common import StudioError
 
 KINDS = ("train", "eval")
 
@@ -34,7 +34,8 @@ class Jobs:
 
     def start(self, kind: str, run: Path, args: list[str], **details) -> dict:
         if self.alive(run, kind):
-            raise ClintuneError(f"{run.name} already has a {kind} job running", fix="stop it first, or wait")
+            raise StudioError("already_running", f"{run.name} already has a {kind} job running",
+                              fix="stop it first, or wait", name=run.name)
         self.folder.mkdir(parents=True, exist_ok=True)
         log = self.folder / f"{run.name}.{kind}.log"
         with log.open("ab") as out:
@@ -69,11 +70,15 @@ class Jobs:
         except OSError:
             return False
 
-    def stop(self, run: Path, kind: str) -> None:
-        """Ctrl-C for the job's whole process group: training marks the run interrupted and can be resumed."""
+    def stop(self, run: Path, kind: str) -> int:
+        """Ctrl-C for the job's whole process group (returned): training marks the run interrupted and can be
+        resumed."""
         if not self.alive(run, kind):
-            raise ClintuneError(f"{Path(run).name} has no {kind} job running", fix="refresh the list of runs")
-        os.killpg(self.record(run, kind)["pid"], signal.SIGINT)
+            raise StudioError("nothing_running", f"{Path(run).name} has no {kind} job running",
+                              fix="refresh the list of runs", name=Path(run).name)
+        pid = self.record(run, kind)["pid"]
+        os.killpg(pid, signal.SIGINT)
+        return pid
 
     def log_tail(self, run: Path, kind: str, lines: int = 12) -> list[str]:
         record = self.record(run, kind)

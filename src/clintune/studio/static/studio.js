@@ -31,14 +31,23 @@ async function call(path, body) {
   const response = await fetch(path, init);
   let data;
   try { data = await response.json(); } catch { throw new Error(t("error.unreadable", { status: response.status })); }
-  if (!response.ok) throw new Error(data.error || t("error.unreadable", { status: response.status }));
+  if (!response.ok) throw studioError(data, response.status);
   return data;
+}
+
+// The server's one line, or, for a problem the studio itself found, the same said in the page's language.
+function studioError(data, status) {
+  const error = new Error(data.error || t("error.unreadable", { status }));
+  error.key = data.key;
+  error.values = data.values;
+  return error;
 }
 
 function showError(tab, error) {
   const box = $(`${tab}-error`);
   box.hidden = !error;
-  box.textContent = error ? `${t("error.prefix")} ${error.message || error}` : "";
+  const said = error && error.key && state.strings[`error.${error.key}`] ? t(`error.${error.key}`, error.values) : null;
+  box.textContent = error ? `${t("error.prefix")} ${said || error.message || error}` : "";
 }
 
 function addCommand(tab, command) {
@@ -104,8 +113,9 @@ async function uploadFile(file) {
   try {
     const response = await fetch(`/api/data/upload?name=${encodeURIComponent(file.name)}`, { method: "POST", body: file });
     const data = await response.json();
-    if (!response.ok) throw new Error(data.error);
+    if (!response.ok) throw studioError(data, response.status);
     $("data-path").value = data.path;
+    addCommand("data", data.command);
   } catch (error) { showError("data", error); }
 }
 
@@ -478,7 +488,8 @@ function lossChart(points) {
 }
 
 async function stopRun(name) {
-  try { await call(`/api/runs/${encodeURIComponent(name)}/stop`, {}); } catch (error) { showError("train", error); }
+  try { addCommand("train", (await call(`/api/runs/${encodeURIComponent(name)}/stop`, {})).command); }
+  catch (error) { showError("train", error); }
   await refreshRuns();
 }
 
@@ -599,9 +610,9 @@ async function ask() {
   if (!body.run) { showError("chat", t("chat.no_run")); return; }
   const response = await fetch("/api/chat", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   if (!response.ok) {
-    let message;
-    try { message = (await response.json()).error; } catch { message = t("error.unreadable", { status: response.status }); }
-    showError("chat", message);
+    let error;
+    try { error = studioError(await response.json(), response.status); } catch { error = t("error.unreadable", { status: response.status }); }
+    showError("chat", error);
     return;
   }
   const reader = response.body.getReader(), decoder = new TextDecoder();
