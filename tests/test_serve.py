@@ -4,6 +4,7 @@ bad requests, an API key, a burst bigger than the queue, and a clean stop on SIG
 import concurrent.futures
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,10 @@ def server(tiny_model_dir, start_server):
     stderr = process.communicate(timeout=30)[1]
     assert process.returncode == 0 and "Traceback" not in stderr and "stopped" in stderr
     assert KEY not in stderr  # the key is never printed
+    # One access line per request, with status, latency and tokens, and none of the text sent or generated.
+    assert re.search(r"^POST /v1/chat/completions 200 \d+ ms prompt \d+ completion \d+ tokens$", stderr, re.M)
+    assert re.search(r"^POST /v1/chat/completions 401 \d+ ms$", stderr, re.M)
+    assert "ceftriaxone" not in stderr and "admitted with" not in stderr
 
 
 @pytest.fixture
@@ -65,6 +70,11 @@ def test_plain_http_completions_with_a_stop_string(server):
     ({"messages": [{"role": "user", "content": "hi"}], "n": 2}, 400, "n"),
     ({"messages": [{"role": "user", "content": "hi"}], "model": "gpt-4"}, 404, "model"),
     ({"messages": [{"role": "user", "content": "x" * 5000}]}, 413, None),
+    # A field the server would otherwise ignore is refused by name, never silently dropped.
+    ({"messages": [{"role": "user", "content": "hi"}], "logprobs": True}, 400, "logprobs"),
+    ({"messages": [{"role": "user", "content": "hi"}], "top_logprobs": 5}, 400, "top_logprobs"),
+    ({"messages": [{"role": "user", "content": "hi"}], "presence_penalty": 0.5}, 400, "presence_penalty"),
+    ({"messages": [{"role": "user", "content": "hi"}], "temprature": 0}, 400, "temprature"),
 ])
 def test_bad_requests_get_4xx_in_the_openai_error_shape(server, body, status, param):
     response = httpx.post(f"{server}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {KEY}"},
@@ -72,6 +82,17 @@ def test_bad_requests_get_4xx_in_the_openai_error_shape(server, body, status, pa
     assert response.status_code == status
     error = response.json()["error"]
     assert error["message"] and error["type"] and error["param"] == param
+
+
+def test_fields_sent_at_the_value_that_asks_for_nothing_are_accepted(server):
+    headers = {"Authorization": f"Bearer {KEY}"}
+    body = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2, "logprobs": False,
+            "presence_penalty": 0, "frequency_penalty": 0.0, "user": "ward-7", "response_format": {"type": "text"}}
+    assert httpx.post(f"{server}/v1/chat/completions", json=body, headers=headers, timeout=60).status_code == 200
+    echo = httpx.post(f"{server}/v1/completions", json={"prompt": "The patient", "max_tokens": 2, "echo": True},
+                      headers=headers, timeout=60)
+    assert echo.status_code == 400 and echo.json()["error"]["param"] == "echo"
+    assert echo.json()["error"]["code"] == "unsupported_field" and "not ignored" in echo.json()["error"]["message"]
 
 
 def test_no_key_or_a_wrong_key_is_401_and_health_stays_open(server):

@@ -42,15 +42,17 @@ def chat(run: Path | None = None, model: str | None = None, adapter: str | None 
 
 def server_app(run: Path | None = None, model: str | None = None, adapter: str | None = None,
                api_key: str | None = None, max_tokens: int = 1024, max_queue: int = 8, max_body: int = 1 << 20,
-               grace: float = 5.0, stopping: Callable[[], bool] | None = None):
+               grace: float = 5.0, stopping: Callable[[], bool] | None = None,
+               access_log: Callable[[str], None] | None = None):
     """The OpenAI-compatible FastAPI app (/v1/chat/completions with streaming, /v1/completions, /v1/models), to run
     under any ASGI server. Its `.state.served` is the loaded model. `stopping`, when given, says the hosting server
-    was told to stop: the app then drains (503 with Retry-After for what waits; `grace` seconds for what runs)."""
+    was told to stop: the app then drains (503 with Retry-After for what waits; `grace` seconds for what runs).
+    `access_log` gets one line per request (method, path, status, latency, tokens; never the text)."""
     from clintune.serve.app import ServerLimits, create_app
     from clintune.serve.engine import open_served
 
     served = open_served(Path(run) if run else None, model, adapter)
-    return create_app(served, ServerLimits(max_tokens, max_queue, max_body, api_key, grace), stopping)
+    return create_app(served, ServerLimits(max_tokens, max_queue, max_body, api_key, grace, access_log), stopping)
 
 
 def serve(run: Path | None = None, model: str | None = None, adapter: str | None = None, host: str = "127.0.0.1",
@@ -74,7 +76,7 @@ def serve(run: Path | None = None, model: str | None = None, adapter: str | None
         say(f"warning: serving on {host} without an API key: anyone who can reach it can use the model")
     server = None
     app = server_app(run, model, adapter, api_key, max_tokens, max_queue, max_body, grace,
-                     stopping=lambda: server is not None and server.should_exit)
+                     stopping=lambda: server is not None and server.should_exit, access_log=say)
     # uvicorn waits this long for open requests after a signal: longer than the grace period, so every request is
     # answered by the app (a result, or 503) before uvicorn would cancel it.
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=grace + 5))

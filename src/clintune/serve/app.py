@@ -34,6 +34,7 @@ class ServerLimits:
     max_body: int = 1 << 20  # bytes of a request body; more get 413
     api_key: str | None = None
     grace: float = 5.0  # seconds the running generation may go on after a stop signal; then its client gets 503
+    access_log: Callable[[str], None] | None = None  # one line per request; never the prompt or the answer
 
 
 class ApiError(Exception):
@@ -68,8 +69,18 @@ class Message(BaseModel):
         return self.content if isinstance(self.content, str) else "".join(p.text for p in self.content)
 
 
+# OpenAI request fields this server does not implement, with the values that ask for nothing. Clients often send them
+# so (logprobs: false, presence_penalty: 0); any other value of these, or any field OpenAI does not define, is a 400
+# naming it: a field that changes the answer is never silently dropped. `user` and `metadata` only label a request.
+_NO_OP_VALUES = {"logprobs": (False, None), "echo": (False, None), "top_logprobs": (0, None), "best_of": (1, None),
+                 "presence_penalty": (0, None), "frequency_penalty": (0, None), "logit_bias": ({}, None),
+                 "suffix": ("", None), "stream_options": (None,), "tools": ([], None), "tool_choice": ("none", None),
+                 "parallel_tool_calls": (True, False, None), "response_format": ({"type": "text"}, None),
+                 "store": (False, None), "user": ..., "metadata": ...}
+
+
 class _Sampled(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # clients send fields we do not use (user, logprobs=false, ...)
+    model_config = ConfigDict(extra="allow")  # kept, to be checked by unsupported(): never ignored
     model: str | None = None
     max_tokens: int | None = Field(None, ge=1)
     max_completion_tokens: int | None = Field(None, ge=1)
@@ -79,6 +90,14 @@ class _Sampled(BaseModel):
     stream: StrictBool = False  # "yes" is not true
     stop: str | list[str] | None = None
     seed: int | None = Field(None, ge=0, le=2**63 - 1)  # what torch.manual_seed takes
+
+    def unsupported(self) -> str | None:
+        """The first field of the request this server would otherwise ignore, or None."""
+        for field, value in (self.model_extra or {}).items():
+            allowed = _NO_OP_VALUES.get(field)
+            if allowed is None or (allowed is not ... and value not in allowed):
+                return field
+        return None
 
 
 class ChatRequest(_Sampled):
@@ -115,6 +134,34 @@ class _BodyLimit:
         return await self.app(scope, counted, send)
 
 
+class _AccessLog:
+    """One line per request once it is answered: method, path, status, latency and tokens; what an operator needs to
+    diagnose a client, and nothing of the text, which may hold patient data. A plain ASGI wrapper, so a client that
+    goes away is still seen as gone by the endpoint."""
+
+    def __init__(self, app, say: Callable[[str], None]):
+        self.app, self.say = app, say
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started, status = time.perf_counter(), None
+
+        async def sending(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            tokens = scope.get("state", {}).get("tokens")  # set by the endpoint on request.state
+            counted = f" prompt {tokens[0]} completion {tokens[1]} tokens" if tokens else ""
+            self.say(f"{scope['method']} {scope['path']} {status or 'no response'} "
+                     f"{(time.perf_counter() - started) * 1000:.0f} ms{counted}")
+
+
 def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], bool] | None = None) -> FastAPI:
     """The app; `stopping` says when the server hosting it has been told to stop (a signal), so it can drain: new
     requests and those waiting get 503 with Retry-After, the running generation has `limits.grace` seconds."""
@@ -141,6 +188,8 @@ def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], boo
     app = FastAPI(title="clintune", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.served = served
     app.add_middleware(_BodyLimit, limit=limits.max_body)
+    if limits.access_log is not None:
+        app.add_middleware(_AccessLog, say=limits.access_log)
 
     @app.exception_handler(ApiError)
     async def api_error(_request, exc: ApiError):
@@ -197,6 +246,12 @@ def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], boo
         return await _respond(body, served.tokenizer(prompts[0])["input_ids"], False, request)
 
     async def _respond(body: _Sampled, ids: list[int], chat: bool, request: Request):
+        field = body.unsupported()
+        if field is not None:
+            known = field in _NO_OP_VALUES
+            raise ApiError(400, f"{field}: {'this value is' if known else 'this field is'} not supported by clintune "
+                           f"serve, and it is not ignored; leave it out" + (" or send its default" if known else ""),
+                           param=field, code="unsupported_field")
         if body.model not in (None, served.name):
             raise ApiError(404, f"model '{body.model}' is not served here; this server serves '{served.name}'",
                            param="model", code="model_not_found")
@@ -228,6 +283,7 @@ def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], boo
         if collected is None:  # the client went away; nobody reads this
             return Response(status_code=499)
         text, result = collected
+        request.state.tokens = (result.prompt_tokens, result.completion_tokens)
         choice = ({"index": 0, "message": {"role": "assistant", "content": text}} if chat
                   else {"index": 0, "text": text, "logprobs": None})
         return {"id": ident, "object": "chat.completion" if chat else "text_completion", "created": int(time.time()),
