@@ -60,8 +60,8 @@ def data_routes(runs: Path) -> APIRouter:
             raise StudioError("empty_upload", f"the uploaded file is empty ({name})", fix="choose a file with rows",
                               name=name)
         if len(body) > MAX_UPLOAD:
-            raise StudioError("upload_too_big", f"the file is larger than {MAX_UPLOAD >> 30} GiB ({name})", name=name,
-                                fix="give its path on this machine instead of uploading it")
+            raise StudioError("upload_too_big", f"the file is larger than {MAX_UPLOAD >> 30} GiB ({name})",
+                              fix="give its path on this machine instead of uploading it", name=name)
         workspace.mkdir(parents=True, exist_ok=True)
         safe = SAFE_NAME.sub("_", Path(name).name).lstrip(".") or "upload"
         path = workspace / f"{time.strftime('%Y%m%d-%H%M%S')}-{safe}"
