@@ -17,6 +17,7 @@ LAYERS = [
     {"train"},
     {"evaluate"},
     {"serve"},
+    {"export"},
     {"doctor", "api"},
     {"studio"},  # a UI over the API, as the command line is
     {"cli", "__main__"},

@@ -14,6 +14,7 @@ The course's steps, from Python (each line is also a `clintune` command):
     run = api.train(config)                                      # clintune train demo data.path=notes.jsonl
     metrics = api.evaluate(run=run, compare_base=True)           # clintune eval --run RUN --compare-base
     api.report(run)                                              # clintune report RUN
+    api.export(run, type="q8_0")                                 # clintune export RUN --type q8_0
     api.chat(run=run, note=Path("note.txt")).answer("Which antibiotic?", sys.stdout)
 
 Every function raises `clintune.errors.ClintuneError` for bad input: one line saying what, where and how to fix.
@@ -37,6 +38,8 @@ from clintune.api.data import (
 )
 from clintune.api.demo import DEMO_OVERRIDES, QUICK_OVERRIDES, demo
 from clintune.api.evaluate import JudgeSettings, compare_prompts, comparison_rows, evaluate, report, score, score_file
+from clintune.api.export import export
+from clintune.api.export import summary as export_summary
 from clintune.api.memory import MemoryReport, gpus, plan_memory
 from clintune.api.serve import chat, load_model, serve, server_app
 from clintune.api.train import (
@@ -65,7 +68,8 @@ def doctor() -> list[tuple[str, str]]:
 
 __all__ = [
     "chat", "ClintuneError", "compare_prompts", "comparison_rows", "config_yaml", "Decoding", "demo",
-    "DEMO_OVERRIDES", "doctor", "evaluate", "fetch_model", "generate", "gpus", "in_distributed_launch",
+    "DEMO_OVERRIDES", "doctor", "evaluate", "export", "export_summary", "fetch_model", "generate", "gpus",
+    "in_distributed_launch",
     "JudgeSettings", "load", "load_config", "load_model", "masked_snippet", "MemoryReport", "merge", "models",
     "models_folder", "note_kinds", "PhiScan", "plan_memory", "prepare", "PreparedData", "preview", "QUICK_OVERRIDES",
     "recipe_text", "recipes", "render_prompt", "RenderedPrompt", "report", "RunConfig", "scan_phi", "score",
