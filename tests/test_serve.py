@@ -71,8 +71,9 @@ def test_plain_http_completions_with_a_stop_string(server):
     ({"messages": [{"role": "user", "content": "hi"}], "model": "gpt-4"}, 404, "model"),
     ({"messages": [{"role": "user", "content": "x" * 5000}]}, 413, None),
     # A field the server would otherwise ignore is refused by name, never silently dropped.
-    ({"messages": [{"role": "user", "content": "hi"}], "logprobs": True}, 400, "logprobs"),
-    ({"messages": [{"role": "user", "content": "hi"}], "top_logprobs": 5}, 400, "top_logprobs"),
+    ({"messages": [{"role": "user", "content": "hi"}], "logprobs": "yes"}, 400, "logprobs"),
+    ({"messages": [{"role": "user", "content": "hi"}], "top_logprobs": 5}, 400, "top_logprobs"),  # without logprobs
+    ({"messages": [{"role": "user", "content": "hi"}], "logprobs": True, "stream": True}, 400, "logprobs"),
     ({"messages": [{"role": "user", "content": "hi"}], "presence_penalty": 0.5}, 400, "presence_penalty"),
     ({"messages": [{"role": "user", "content": "hi"}], "temprature": 0}, 400, "temprature"),
 ])
@@ -89,10 +90,11 @@ def test_fields_sent_at_the_value_that_asks_for_nothing_are_accepted(server):
     body = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 2, "logprobs": False,
             "presence_penalty": 0, "frequency_penalty": 0.0, "user": "ward-7", "response_format": {"type": "text"}}
     assert httpx.post(f"{server}/v1/chat/completions", json=body, headers=headers, timeout=60).status_code == 200
-    echo = httpx.post(f"{server}/v1/completions", json={"prompt": "The patient", "max_tokens": 2, "echo": True},
-                      headers=headers, timeout=60)
-    assert echo.status_code == 400 and echo.json()["error"]["param"] == "echo"
-    assert echo.json()["error"]["code"] == "unsupported_field" and "not ignored" in echo.json()["error"]["message"]
+    best_of = httpx.post(f"{server}/v1/completions", json={"prompt": "The patient", "max_tokens": 2, "best_of": 3},
+                         headers=headers, timeout=60)
+    error = best_of.json()["error"]
+    assert best_of.status_code == 400 and error["param"] == "best_of"
+    assert error["code"] == "unsupported_field" and "not ignored" in error["message"]
 
 
 def test_no_key_or_a_wrong_key_is_401_and_health_stays_open(server):

@@ -1,5 +1,7 @@
 """The OpenAI-compatible HTTP API (FastAPI): /v1/models, /v1/chat/completions (with server-sent events),
-/v1/completions and /health. Every error has OpenAI's shape: {"error": {"message", "type", "param", "code"}}."""
+/v1/completions (text or token-id prompts, echo, logprobs, max_tokens 0), /health, and the tokenizer endpoints
+harnesses use (/tokenizer_info, /tokenize, /detokenize, as vLLM serves them). Every error has OpenAI's shape:
+{"error": {"message", "type", "param", "code"}}."""
 
 from __future__ import annotations
 
@@ -14,14 +16,16 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Literal
 
-from fastapi import Depends, FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clintune.models.load import Trained
 from clintune.serve.engine import Generated, Sampling
+from clintune.serve.middleware import AccessLog, BodyLimit, error_response
+from clintune.serve.scoring import MAX_TOP, chat_logprobs, completion_logprobs
 from clintune.serve.worker import GenerationWorker, Job, QueueFull, ShuttingDown
 
 _UNION_BRANCH = re.compile(r"^(str|int|float|bool|list|dict|none)$|\[")
@@ -50,12 +54,6 @@ def _shutting_down() -> ApiError:
                     code="shutting_down", headers={"Retry-After": "5"})
 
 
-def _error(status: int, message: str, kind: str, param: str | None = None, code: str | None = None,
-           headers: dict | None = None) -> JSONResponse:
-    body = {"error": {"message": message, "type": kind, "param": param, "code": code}}
-    return JSONResponse(body, status_code=status, headers=headers)
-
-
 class TextPart(BaseModel):
     type: Literal["text"]
     text: str
@@ -72,7 +70,7 @@ class Message(BaseModel):
 # OpenAI request fields this server does not implement, with the values that ask for nothing. Clients often send them
 # so (logprobs: false, presence_penalty: 0); any other value of these, or any field OpenAI does not define, is a 400
 # naming it: a field that changes the answer is never silently dropped. `user` and `metadata` only label a request.
-_NO_OP_VALUES = {"logprobs": (False, None), "echo": (False, None), "top_logprobs": (0, None), "best_of": (1, None),
+_NO_OP_VALUES = {"best_of": (1, None),
                  "presence_penalty": (0, None), "frequency_penalty": (0, None), "logit_bias": ({}, None),
                  "suffix": ("", None), "stream_options": (None,), "tools": ([], None), "tool_choice": ("none", None),
                  "parallel_tool_calls": (True, False, None), "response_format": ({"type": "text"}, None),
@@ -82,7 +80,7 @@ _NO_OP_VALUES = {"logprobs": (False, None), "echo": (False, None), "top_logprobs
 class _Sampled(BaseModel):
     model_config = ConfigDict(extra="allow")  # kept, to be checked by unsupported(): never ignored
     model: str | None = None
-    max_tokens: int | None = Field(None, ge=1)
+    max_tokens: int | None = Field(None, ge=0)  # 0 with echo: score the prompt, generate nothing
     max_completion_tokens: int | None = Field(None, ge=1)
     temperature: float = Field(1.0, ge=0.0, le=2.0)
     top_p: float = Field(1.0, gt=0.0, le=1.0)
@@ -102,64 +100,27 @@ class _Sampled(BaseModel):
 
 class ChatRequest(_Sampled):
     messages: list[Message] = Field(min_length=1)
+    logprobs: StrictBool = False
+    top_logprobs: int | None = Field(None, ge=0, le=MAX_TOP)
 
 
 class CompletionRequest(_Sampled):
-    prompt: str | list[str]
+    prompt: str | list[str] | list[int] | list[list[int]]  # text, or token ids, as OpenAI takes them
+    logprobs: int | None = Field(None, ge=0, le=MAX_TOP)  # alternatives per token; 0 scores the tokens alone
+    echo: StrictBool = False  # the prompt comes back before the answer, with its tokens' log-probabilities
 
 
-class _BodyLimit:
-    """Refuses request bodies over the limit before they are read into memory (413)."""
-
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            return await _error(413, f"the request body is over {self.limit} bytes", "invalid_request_error")(
-                scope, receive, send)
-        seen = 0
-
-        async def counted():
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise HTTPException(413, f"the request body is over {self.limit} bytes")
-            return message
-
-        return await self.app(scope, counted, send)
+class TokenizeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # the tokenizer endpoints take nothing they would ignore
+    model: str | None = None
+    prompt: str
+    add_special_tokens: StrictBool = True
 
 
-class _AccessLog:
-    """One line per request once it is answered: method, path, status, latency and tokens; what an operator needs to
-    diagnose a client, and nothing of the text, which may hold patient data. A plain ASGI wrapper, so a client that
-    goes away is still seen as gone by the endpoint."""
-
-    def __init__(self, app, say: Callable[[str], None]):
-        self.app, self.say = app, say
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        started, status = time.perf_counter(), None
-
-        async def sending(message):
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, sending)
-        finally:
-            tokens = scope.get("state", {}).get("tokens")  # set by the endpoint on request.state
-            counted = f" prompt {tokens[0]} completion {tokens[1]} tokens" if tokens else ""
-            self.say(f"{scope['method']} {scope['path']} {status or 'no response'} "
-                     f"{(time.perf_counter() - started) * 1000:.0f} ms{counted}")
+class DetokenizeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str | None = None
+    tokens: list[int]
 
 
 def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], bool] | None = None) -> FastAPI:
@@ -187,27 +148,27 @@ def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], boo
 
     app = FastAPI(title="clintune", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.served = served
-    app.add_middleware(_BodyLimit, limit=limits.max_body)
+    app.add_middleware(BodyLimit, limit=limits.max_body)
     if limits.access_log is not None:
-        app.add_middleware(_AccessLog, say=limits.access_log)
+        app.add_middleware(AccessLog, say=limits.access_log)
 
     @app.exception_handler(ApiError)
     async def api_error(_request, exc: ApiError):
-        return _error(exc.status, exc.message, exc.kind, exc.param, exc.code, exc.headers)
+        return error_response(exc.status, exc.message, exc.kind, exc.param, exc.code, exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_request, exc: RequestValidationError):
         first = exc.errors()[0]
         if first.get("type") == "json_invalid":
-            return _error(400, "the request body is not valid JSON", "invalid_request_error")
+            return error_response(400, "the request body is not valid JSON", "invalid_request_error")
         # The location without pydantic's union branches: "stop.str" is about "stop".
         path = [str(p) for p in first.get("loc", ())[1:] if isinstance(p, int) or not _UNION_BRANCH.match(str(p))]
         where = ".".join(path) or None
-        return _error(400, f"{where or 'body'}: {first.get('msg', 'invalid')}", "invalid_request_error", where)
+        return error_response(400, f"{where or 'body'}: {first.get('msg', 'invalid')}", "invalid_request_error", where)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request, exc: StarletteHTTPException):
-        return _error(exc.status_code, str(exc.detail), "invalid_request_error")
+        return error_response(exc.status_code, str(exc.detail), "invalid_request_error")
 
     def authorised(request: Request) -> None:
         if limits.api_key is None:
@@ -228,48 +189,97 @@ def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], boo
         return {"object": "list", "data": [{"id": served.name, "object": "model", "created": 0,
                                             "owned_by": "clintune"}]}
 
+    @app.get("/tokenizer_info", dependencies=[Depends(authorised)])
+    async def tokenizer_info():
+        """The served tokenizer's special tokens and chat template, as vLLM and lm-eval's remote tokenizer read them."""
+        tokenizer = served.tokenizer
+        return {"tokenizer_class": type(tokenizer).__name__, "eos_token": tokenizer.eos_token,
+                "bos_token": tokenizer.bos_token, "pad_token": tokenizer.pad_token, "unk_token": tokenizer.unk_token,
+                "chat_template": getattr(tokenizer, "chat_template", None), "model_max_length": _window()}
+
+    @app.post("/tokenize", dependencies=[Depends(authorised)])
+    async def tokenize(body: TokenizeRequest):
+        _check_model(body.model)
+        tokens = served.tokenizer(body.prompt, add_special_tokens=body.add_special_tokens)["input_ids"]
+        return {"tokens": tokens, "count": len(tokens), "max_model_len": _window()}
+
+    @app.post("/detokenize", dependencies=[Depends(authorised)])
+    async def detokenize(body: DetokenizeRequest):
+        _check_model(body.model)
+        return {"prompt": served.tokenizer.decode(_known_ids(body.tokens, "tokens"))}
+
     @app.post("/v1/chat/completions", dependencies=[Depends(authorised)])
     async def chat_completions(body: ChatRequest, request: Request):
         tokenizer = served.tokenizer
         if not getattr(tokenizer, "chat_template", None):
             raise ApiError(400, "this model has no chat template; use /v1/completions", param="messages")
+        if body.max_tokens == 0:
+            raise ApiError(400, "max_tokens: a chat answer needs at least 1 token", param="max_tokens")
+        if body.top_logprobs and not body.logprobs:
+            raise ApiError(400, "top_logprobs: needs logprobs: true", param="top_logprobs")
         messages = [{"role": m.role, "content": m.text()} for m in body.messages]
         text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
         ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-        return await _respond(body, ids, True, request)
+        return await _respond(body, ids, True, request, (body.top_logprobs or 0) if body.logprobs else None)
 
     @app.post("/v1/completions", dependencies=[Depends(authorised)])
     async def completions(body: CompletionRequest, request: Request):
-        prompts = [body.prompt] if isinstance(body.prompt, str) else body.prompt
+        prompt = body.prompt
+        prompts = [prompt] if isinstance(prompt, str) or (prompt and isinstance(prompt[0], int)) else prompt
         if len(prompts) != 1:
-            raise ApiError(400, "send one prompt per request", param="prompt")
-        return await _respond(body, served.tokenizer(prompts[0])["input_ids"], False, request)
+            raise ApiError(400, "prompt: send one prompt per request", param="prompt")
+        if isinstance(prompts[0], str):
+            ids = served.tokenizer(prompts[0])["input_ids"]
+        else:
+            ids = _known_ids(prompts[0], "prompt")
+        if not ids:
+            raise ApiError(400, "prompt: the prompt is empty", param="prompt")
+        return await _respond(body, ids, False, request, body.logprobs, body.echo)
 
-    async def _respond(body: _Sampled, ids: list[int], chat: bool, request: Request):
+    def _check_model(model: str | None) -> None:
+        if model not in (None, served.name):
+            raise ApiError(404, f"model '{model}' is not served here; this server serves '{served.name}'",
+                           param="model", code="model_not_found")
+
+    def _known_ids(ids: list[int], param: str) -> list[int]:
+        size = len(served.tokenizer)
+        if any(not 0 <= token < size for token in ids):
+            raise ApiError(400, f"{param}: token ids must be between 0 and {size - 1}", param=param)
+        return list(ids)
+
+    def _window() -> int | None:
+        return getattr(served.model.config.get_text_config(), "max_position_embeddings", None)
+
+    async def _respond(body: _Sampled, ids: list[int], chat: bool, request: Request, logprobs: int | None = None,
+                       echo: bool = False):
         field = body.unsupported()
         if field is not None:
             known = field in _NO_OP_VALUES
             raise ApiError(400, f"{field}: {'this value is' if known else 'this field is'} not supported by clintune "
                            f"serve, and it is not ignored; leave it out" + (" or send its default" if known else ""),
                            param=field, code="unsupported_field")
-        if body.model not in (None, served.name):
-            raise ApiError(404, f"model '{body.model}' is not served here; this server serves '{served.name}'",
-                           param="model", code="model_not_found")
-        max_tokens = body.max_completion_tokens or body.max_tokens or min(256, limits.max_tokens)
+        _check_model(body.model)
+        if body.stream and (logprobs is not None or echo):
+            raise ApiError(400, f"{'logprobs' if logprobs is not None else 'echo'}: not supported with stream: true "
+                           "(send stream: false)", param="logprobs" if logprobs is not None else "echo",
+                           code="unsupported_field")
+        max_tokens = next((value for value in (body.max_completion_tokens, body.max_tokens) if value is not None),
+                          min(256, limits.max_tokens))
         if max_tokens > limits.max_tokens:
             raise ApiError(400, f"max_tokens {max_tokens} is over this server's limit of {limits.max_tokens}",
                            param="max_tokens")
-        window = getattr(served.model.config.get_text_config(), "max_position_embeddings", None)
+        window = _window()
         if window and len(ids) + max_tokens > window:
             raise ApiError(400, f"the prompt ({len(ids)} tokens) plus max_tokens ({max_tokens}) is over the model's "
                            f"{window}-token window", param="max_tokens")
         stop = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
-        job = Job(ids, Sampling(max_tokens, body.temperature, body.top_p, stop, body.seed), asyncio.get_running_loop())
+        sampling = Sampling(max_tokens, body.temperature, body.top_p, stop, body.seed, logprobs, echo)
+        job = Job(ids, sampling, asyncio.get_running_loop())
         try:
             worker.submit(job)
         except QueueFull as exc:
-            return _error(429, f"server busy: {exc}; retry shortly", "rate_limit_error", code="queue_full",
-                          headers={"Retry-After": "1"})
+            return error_response(429, f"server busy: {exc}; retry shortly", "rate_limit_error", code="queue_full",
+                                  headers={"Retry-After": "1"})
         except ShuttingDown:
             raise _shutting_down() from None
         ident = f"{'chatcmpl' if chat else 'cmpl'}-{uuid.uuid4().hex}"
@@ -284,8 +294,14 @@ def create_app(served: Trained, limits: ServerLimits, stopping: Callable[[], boo
             return Response(status_code=499)
         text, result = collected
         request.state.tokens = (result.prompt_tokens, result.completion_tokens)
-        choice = ({"index": 0, "message": {"role": "assistant", "content": text}} if chat
-                  else {"index": 0, "text": text, "logprobs": None})
+        if chat:
+            choice = {"index": 0, "message": {"role": "assistant", "content": text},
+                      "logprobs": None if result.scores is None else chat_logprobs(served.tokenizer, result.scores)}
+        else:
+            prompt_text = served.tokenizer.decode(ids) if echo or result.scores is not None else ""
+            choice = {"index": 0, "text": prompt_text + text if echo else text,
+                      "logprobs": None if result.scores is None else completion_logprobs(
+                          served.tokenizer, result.scores, 0 if echo else len(prompt_text))}
         return {"id": ident, "object": "chat.completion" if chat else "text_completion", "created": int(time.time()),
                 "model": served.name, "choices": [{**choice, "finish_reason": result.finish_reason}],
                 "usage": _usage(result)}

@@ -15,6 +15,7 @@ import torch
 from transformers import StoppingCriteria, StoppingCriteriaList, TextStreamer
 
 from clintune.models.load import Trained, load_trained
+from clintune.serve.scoring import TokenScore, score_tokens
 
 
 def open_served(run: Path | None, model: str | None, adapter: str | None, keep_adapter: bool = False,
@@ -32,6 +33,8 @@ class Sampling:
     top_p: float = 1.0
     stop: list[str] = field(default_factory=list)
     seed: int | None = None
+    logprobs: int | None = None  # score the tokens, with this many alternatives each; None: do not score
+    echo: bool = False  # score the prompt's tokens too
 
 
 @dataclass
@@ -40,6 +43,7 @@ class Generated:
     finish_reason: str  # "stop" (EOS or a stop string) or "length"
     prompt_tokens: int
     completion_tokens: int
+    scores: list[TokenScore] | None = None  # with Sampling.logprobs: the prompt's (echo) and the answer's tokens
 
 
 class _StopTrimmer:
@@ -100,7 +104,23 @@ def generate(served: Trained, prompt_ids: list[int], sampling: Sampling,
     """One completion of `prompt_ids`, its text passed to `on_text` piece by piece as it is decided."""
     tokenizer = served.tokenizer
     trimmer = _StopTrimmer(sampling.stop, on_text)
-    input_ids = torch.tensor([prompt_ids])
+    new = _generate(served, prompt_ids, sampling, trimmer, cancelled) if sampling.max_tokens > 0 else []
+    trimmer.finish()
+    ended = trimmer.stopped or (new and new[-1] == tokenizer.eos_token_id)
+    scores = None
+    if sampling.logprobs is not None:
+        answer = _answer_tokens(tokenizer, new, trimmer)
+        scores = score_tokens(served.model, prompt_ids + answer, sampling.logprobs)
+        scores = scores if sampling.echo else scores[len(prompt_ids):]
+    return Generated(trimmer.text, "stop" if ended or len(new) < sampling.max_tokens else "length", len(prompt_ids),
+                     len(new), scores)
+
+
+def _generate(served: Trained, prompt_ids: list[int], sampling: Sampling, trimmer: _StopTrimmer,
+              cancelled: Callable[[], bool]) -> list[int]:
+    tokenizer = served.tokenizer
+    device = next(served.model.parameters()).device
+    input_ids = torch.tensor([prompt_ids], device=device)
     options = {"do_sample": False} if sampling.temperature <= 0 else {
         "do_sample": True, "temperature": sampling.temperature, "top_p": sampling.top_p}
     if sampling.seed is not None:
@@ -111,8 +131,15 @@ def generate(served: Trained, prompt_ids: list[int], sampling: Sampling,
             streamer=_Streamer(tokenizer, trimmer), use_cache=True, eos_token_id=tokenizer.eos_token_id,
             pad_token_id=tokenizer.pad_token_id, top_k=None,
             stopping_criteria=StoppingCriteriaList([_Until(lambda: trimmer.stopped or cancelled())]), **options)
-    trimmer.finish()
-    new = output[0, len(prompt_ids):].tolist()
-    ended = trimmer.stopped or (new and new[-1] == tokenizer.eos_token_id)
-    return Generated(trimmer.text, "stop" if ended or len(new) < sampling.max_tokens else "length", len(prompt_ids),
-                     len(new))
+    return output[0, len(prompt_ids):].tolist()
+
+
+def _answer_tokens(tokenizer, new: list[int], trimmer: _StopTrimmer) -> list[int]:
+    """The generated tokens, up to the stop string that ended the text if one did. An EOS that ended it stays: it
+    was generated, and a harness asking for one token's log-probability must get it even when that token is EOS."""
+    if not trimmer.stopped:
+        return new
+    kept = 0
+    while kept < len(new) and len(tokenizer.decode(new[:kept + 1], skip_special_tokens=True)) <= len(trimmer.text):
+        kept += 1
+    return new[:kept]
