@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from clintune.evaluate.harness_tasks import GEN_TASK, MC_TASK, write_note_tasks
+from clintune.bench.tasks import GEN_TASK, MC_TASK, write_note_tasks
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ LAYERS = [
     {"train"},
     {"evaluate"},
     {"serve"},
-    {"export"},
+    {"export", "bench"},
     {"doctor", "api"},
     {"studio"},  # a UI over the API, as the command line is
     {"cli", "__main__"},

@@ -15,11 +15,13 @@ The course's steps, from Python (each line is also a `clintune` command):
     metrics = api.evaluate(run=run, compare_base=True)           # clintune eval --run RUN --compare-base
     api.report(run)                                              # clintune report RUN
     api.export(run, type="q8_0")                                 # clintune export RUN --type q8_0
+    api.bench(run, ["notes"])                                      # clintune bench RUN --tasks notes
     api.chat(run=run, note=Path("note.txt")).answer("Which antibiotic?", sys.stdout)
 
 Every function raises `clintune.errors.ClintuneError` for bad input: one line saying what, where and how to fix.
 """
 
+from clintune.api.bench import bench
 from clintune.api.data import (
     PhiScan,
     PreparedData,
@@ -67,7 +69,7 @@ def doctor() -> list[tuple[str, str]]:
 
 
 __all__ = [
-    "chat", "ClintuneError", "compare_prompts", "comparison_rows", "config_yaml", "Decoding", "demo",
+    "bench", "chat", "ClintuneError", "compare_prompts", "comparison_rows", "config_yaml", "Decoding", "demo",
     "DEMO_OVERRIDES", "doctor", "evaluate", "export", "export_summary", "fetch_model", "generate", "gpus",
     "in_distributed_launch",
     "JudgeSettings", "load", "load_config", "load_model", "masked_snippet", "MemoryReport", "merge", "models",

@@ -15,7 +15,7 @@ import warnings
 
 import typer
 
-from clintune.cli import data, evaluate, export, memory, serve, studio, train
+from clintune.cli import bench, data, evaluate, export, memory, serve, studio, train
 from clintune.cli.console import err, error
 from clintune.errors import INTERNAL_ERROR_EXIT_CODE, USER_ERROR_EXIT_CODE, ClintuneError, os_error
 from clintune.privacy import disable_telemetry
@@ -34,7 +34,7 @@ app.add_typer(train.config_app, name="config")
 app.add_typer(data.data_app, name="data")
 app.add_typer(evaluate.prompt_app, name="prompt")
 for command in (train.train, train.demo, train.merge, export.export, train.doctor, memory.memory, serve.serve,
-                serve.chat, serve.synth, evaluate.score, evaluate.report, studio.studio):
+                serve.chat, serve.synth, evaluate.score, evaluate.report, bench.bench, studio.studio):
     app.command()(command)
 app.command("eval")(evaluate.evaluate)
 

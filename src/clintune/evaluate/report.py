@@ -197,6 +197,8 @@ def _blocks(run_dir, metrics, card, memory, gains, losses, images) -> list[tuple
         blocks.append(("img", "metrics"))
     else:
         blocks.append(("p", f"No metrics yet: run `clintune eval --run {run_dir} --compare-base`."))
+    blocks.append(("h2", "Benchmarks (lm-evaluation-harness), base vs tuned"))
+    blocks.append(_bench_block(run_dir))
     blocks.append(("h2", "Judge"))
     blocks.append(("img", "judge") if "judge" in images else
                   ("p", "No judge scores: add --judge URL --judge-model NAME to `clintune eval`."))
@@ -211,6 +213,20 @@ def _blocks(run_dir, metrics, card, memory, gains, losses, images) -> list[tuple
                 *((name, ex[f"{name}_answer"], "; ".join(span["text"] for span in ex.get(f"unsupported_{name}") or []))
                   for name in ("base", "tuned"))]))
     return blocks
+
+
+def _bench_block(run_dir: Path) -> tuple:
+    bench = _read_json(run_dir / "bench" / "results.json")
+    if not bench:
+        return ("p", f"No benchmark results: run `clintune bench {run_dir} --tasks notes` (or clinical tasks).")
+
+    def cell(value) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
+    limit = f", the first {bench['limit']} documents of each" if bench.get("limit") else ""
+    return ("table", ("task", "metric", "base", "tuned", f"tuned - base ({bench.get('lm_eval', 'lm-eval')}{limit})"),
+            [(row["task"], row["metric"], cell(row["base"]), cell(row["tuned"]),
+              "-" if row["base"] is None else f"{row['tuned'] - row['base']:+.3f}") for row in bench["rows"]])
 
 
 def _markdown(block: tuple) -> str:

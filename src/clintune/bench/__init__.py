@@ -1,0 +1,1 @@
+"""Standard benchmarks through lm-evaluation-harness, scored against `clintune serve`."""
