@@ -29,7 +29,7 @@ demo: $(STAMP) model
 
 test: $(STAMP) model
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 install: $(STAMP)
 

@@ -3,6 +3,7 @@ tasks made from generated notes and on a real lm-eval task (MMLU clinical knowle
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -16,43 +17,42 @@ def run(tuned_run, tmp_path):
     return copy
 
 
-def test_bench_prints_base_vs_tuned_on_the_local_tasks_and_reports_them(cli, run):
-    result = cli("bench", str(run), "--tasks", "notes", "--limit", "4", timeout=600)
-    assert result.returncode == 0, result.stderr[-3000:]
-    lines = result.stdout.splitlines()
-    assert any("clintune_note_mc" in line and " acc " in line for line in lines), result.stdout
-    assert any("clintune_note_gen" in line and "exact_match" in line for line in lines), result.stdout
-    saved = json.loads((run / "bench" / "results.json").read_text())
-    assert saved["tasks"] == ["clintune_note_mc", "clintune_note_gen"] and saved["limit"] == 4
-    assert {(row["task"], row["metric"]) for row in saved["rows"]} == {("clintune_note_mc", "acc"),
-                                                                     ("clintune_note_gen", "exact_match")}
-    assert all(0 <= row["base"] <= 1 and 0 <= row["tuned"] <= 1 for row in saved["rows"])
-    log = (run / "bench" / "bench.log").read_text()
-    # Both sides went through a real server: its access lines, scoring (echo) and generation requests among them.
-    assert log.count("POST /v1/completions 200") >= 2 * (4 * 4 + 4) and "GET /tokenizer_info 200" in log
-    assert cli("report", str(run)).returncode == 0
-    assert "| clintune_note_mc | acc |" in (run / "report.md").read_text()
-
-
-def test_a_real_lm_eval_task_reads_the_users_local_copy(cli, run, tmp_path):
-    # MMLU's clinical knowledge in its Hub layout (question, subject, choices, answer), written here from generated
-    # notes: lm-eval's own task file, prompt and metric read it from --data-dir instead of the Hub.
+def _local_mmlu_copy(folder: Path) -> Path:
+    """MMLU's clinical knowledge in its Hub layout (question, subject, choices, answer), written from generated notes:
+    lm-eval's own task file, prompt and metric must read it from --data-dir instead of the Hub."""
     rows = generate_rows(8, seed=3)
-    folder = tmp_path / "data" / "mmlu_clinical_knowledge"
-    folder.mkdir(parents=True)
     docs = [{"question": row["question"], "subject": "clinical_knowledge", "answer": i % 4,
              "choices": [rows[(i + k) % 8]["answer"][:60] for k in range(4)]} for i, row in enumerate(rows)]
-    (folder / "test.jsonl").write_text("".join(json.dumps(doc) + "\n" for doc in docs))
-    result = cli("bench", str(run), "--tasks", "mmlu_clinical_knowledge", "--data-dir", str(tmp_path / "data"),
-                 "--no-base", timeout=600)
+    (folder / "mmlu_clinical_knowledge").mkdir(parents=True)
+    path = folder / "mmlu_clinical_knowledge" / "test.jsonl"
+    path.write_text("".join(json.dumps(doc) + "\n" for doc in docs))
+    return path
+
+
+def test_bench_prints_base_vs_tuned_on_local_tasks_and_a_real_lm_eval_task(cli, run, tmp_path):
+    mmlu = _local_mmlu_copy(tmp_path / "data")
+    result = cli("bench", str(run), "--tasks", "notes,mmlu_clinical_knowledge", "--data-dir", str(tmp_path / "data"),
+                 "--limit", "4", timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
-    (row,) = json.loads((run / "bench" / "results.json").read_text())["rows"]
-    assert row["task"] == "mmlu_clinical_knowledge" and row["metric"] == "acc" and row["base"] is None
-    assert row["tuned"] in [i / 8 for i in range(9)]  # all 8 local documents were scored
+    lines = result.stdout.splitlines()
+    for task, metric in (("clintune_note_mc", " acc "), ("clintune_note_gen", "exact_match"),
+                         ("mmlu_clinical_knowledge", " acc ")):
+        assert any(task in line and metric in line for line in lines), result.stdout
+    saved = json.loads((run / "bench" / "results.json").read_text())
+    assert saved["tasks"] == ["clintune_note_mc", "clintune_note_gen", "mmlu_clinical_knowledge"]
+    assert {(row["task"], row["metric"]) for row in saved["rows"]} == {
+        ("clintune_note_mc", "acc"), ("clintune_note_gen", "exact_match"), ("mmlu_clinical_knowledge", "acc")}
+    for row in saved["rows"]:  # --limit 4: each score is a share of four documents, for base and tuned alike
+        assert row["base"] in (0, 0.25, 0.5, 0.75, 1) and row["tuned"] in (0, 0.25, 0.5, 0.75, 1), row
     override = json.loads((run / "bench" / "tasks" / "mmlu_clinical_knowledge.yaml").read_text())
     assert override["include"].endswith("mmlu_clinical_knowledge.yaml") and override["dataset_path"] == "json"
-    assert override["dataset_kwargs"] == {"data_files": {"test": str(folder / "test.jsonl")}}
+    assert override["dataset_kwargs"] == {"data_files": {"test": str(mmlu)}}
     assert override["fewshot_split"] is None  # no local dev split: lm-eval is told so, rather than fetching it
+    log = (run / "bench" / "bench.log").read_text()
+    # Both sides went through a real server: scoring (echo) and generation requests, the remote tokenizer.
+    assert log.count("POST /v1/completions 200") >= 2 * (4 * 4 + 4 + 4 * 4) and "GET /tokenizer_info 200" in log
+    assert cli("report", str(run)).returncode == 0
+    assert "| clintune_note_mc | acc |" in (run / "report.md").read_text()
 
 
 def test_hub_tasks_offline_without_a_data_dir_are_one_line(cli, run, tmp_path):

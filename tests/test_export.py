@@ -70,15 +70,10 @@ def test_f16_export_round_trips_and_carries_the_training_template(cli, exportabl
     assert 'PARAMETER stop "<|im_start|>"' in modelfile
 
 
-def test_q8_0_export_passes_within_its_stated_tolerance(cli, exportable_run, tmp_path):
-    result = cli("export", str(exportable_run), "--type", "q8_0", "--out", str(tmp_path / "q8"))
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "ok  generation: mean KL" in result.stdout and "(tolerance 0.01)" in result.stdout
-
-
 def test_a_failed_check_is_exit_2_naming_it_and_leaves_nothing(cli, smollm2_dir, tmp_path):
     # Weights drawn 25x wider than usual give logits so sharp that 8-bit rounding moves the next-token distribution
-    # far past the tolerance: a real q8_0 loss the check must catch.
+    # far past the tolerance: a real q8_0 loss the check must catch. (A q8_0 export that passes: the demo's run, in
+    # docs/performance.md, mean KL 0.0007.)
     run = _trained(cli, _tiny_with_smollm2_tokenizer(smollm2_dir, tmp_path / "model", 0.5), tmp_path / "run")
     out = tmp_path / "q8"
     result = cli("export", str(run), "--type", "q8_0", "--out", str(out))
