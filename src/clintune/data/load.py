@@ -209,7 +209,10 @@ _BLOCK = 1 << 24
 
 def _stream_csv(data, options: pa_csv.ParseOptions, types: dict) -> pa.Table:
     """Block by block (16 MB), which keeps peak memory near the table's own size; one-shot reading peaks at ~5x."""
-    reader = pa_csv.open_csv(data, read_options=pa_csv.ReadOptions(block_size=_BLOCK), parse_options=options,
+    # One thread: pyarrow's read-ahead thread, alive at interpreter exit with our Python row handler, aborted the
+    # process now and then (SIGABRT, "terminate called without an active exception") after a clean exit code.
+    read = pa_csv.ReadOptions(block_size=_BLOCK, use_threads=False)
+    reader = pa_csv.open_csv(data, read_options=read, parse_options=options,
                              convert_options=pa_csv.ConvertOptions(column_types=types, strings_can_be_null=False))
     return pa.Table.from_batches(list(reader), schema=reader.schema)
 
