@@ -39,7 +39,16 @@ from clintune.api.data import (
     validate,
 )
 from clintune.api.demo import DEMO_OVERRIDES, QUICK_OVERRIDES, demo
-from clintune.api.evaluate import JudgeSettings, compare_prompts, comparison_rows, evaluate, report, score, score_file
+from clintune.api.evaluate import (
+    JudgeSettings,
+    compare_prompts,
+    comparison_rows,
+    evaluate,
+    pairs,
+    report,
+    score,
+    score_file,
+)
 from clintune.api.export import export
 from clintune.api.export import summary as export_summary
 from clintune.api.memory import MemoryReport, gpus, plan_memory
@@ -73,7 +82,8 @@ __all__ = [
     "DEMO_OVERRIDES", "doctor", "evaluate", "export", "export_summary", "fetch_model", "generate", "gpus",
     "in_distributed_launch",
     "JudgeSettings", "load", "load_config", "load_model", "masked_snippet", "MemoryReport", "merge", "models",
-    "models_folder", "note_kinds", "PhiScan", "plan_memory", "prepare", "PreparedData", "preview", "QUICK_OVERRIDES",
+    "models_folder", "note_kinds", "pairs", "PhiScan", "plan_memory", "prepare", "PreparedData", "preview",
+    "QUICK_OVERRIDES",
     "recipe_text", "recipes", "render_prompt", "RenderedPrompt", "report", "RunConfig", "scan_phi", "score",
     "score_file", "serve", "server_app", "stats", "synthesize", "train", "validate",
 ]

@@ -188,3 +188,15 @@ def _starting_point(run: Path, trained):
     base = load_trained(None, config.model.name, None, trust_remote_code=config.model.trust_remote_code)
     base.template, base.chat = trained.template, trained.chat
     return base
+
+
+def pairs(run: Path, out: Path, samples: int = 4, questions: int | None = None, temperature: float = 1.0,
+          max_new_tokens: int = 96, seed: int = 0, kto_out: Path | None = None, say=print):
+    """Preference pairs from an SFT run, offline: `samples` answers per training question (the first `questions`),
+    sampled at `temperature` with `seed`, each scored against the gold answer (token F1) and its note (grounding);
+    the gold answer is chosen and the worst ungrounded or wrong answer rejected. `kto_out` also writes KTO rows (each
+    clearly good or bad answer, labelled). Returns counts; every row records how it was made."""
+    from clintune.evaluate.pairs import build_pairs
+
+    return build_pairs(Path(run), Path(out), samples, questions, temperature, max_new_tokens, seed,
+                       kto_out=Path(kto_out) if kto_out else None, say=say)

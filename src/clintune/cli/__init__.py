@@ -34,7 +34,7 @@ app.add_typer(train.config_app, name="config")
 app.add_typer(data.data_app, name="data")
 app.add_typer(evaluate.prompt_app, name="prompt")
 for command in (train.train, train.demo, train.merge, export.export, train.doctor, memory.memory, serve.serve,
-                serve.chat, serve.synth, evaluate.score, evaluate.report, bench.bench, studio.studio):
+                serve.chat, serve.synth, evaluate.score, evaluate.report, evaluate.pairs, bench.bench, studio.studio):
     app.command()(command)
 app.command("eval")(evaluate.evaluate)
 

@@ -204,3 +204,24 @@ def report(run_dir: Annotated[Path, typer.Argument(help="A run directory (after 
     base vs tuned with intervals, judge scores, and the examples the tuning helped and hurt most."""
     markdown, page = api.report(run_dir)
     out.print(f"report: {page} (and {markdown.name})")
+
+
+def pairs(
+    run: Annotated[Path, typer.Option("--run", help="An SFT run directory.")],
+    out_path: Annotated[Path, typer.Option("--out", help="The pairs file to write (JSONL: prompt, chosen, "
+                                           "rejected, and how each was made).")],
+    samples: Annotated[int, typer.Option("--samples", min=1, max=64, help="Answers sampled per question.")] = 4,
+    questions: Annotated[int | None, typer.Option("--questions", min=1, help="Only the first N training "
+                                                  "questions.")] = None,
+    temperature: Annotated[float, typer.Option("--temperature", min=0.05, max=2.0)] = 1.0,
+    max_new_tokens: Annotated[int, typer.Option("--max-new-tokens", min=1)] = 96,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    kto: Annotated[Path | None, typer.Option("--kto", help="Also write KTO rows (prompt, completion, label).")]
+    = None,
+):
+    """Preference pairs from what an SFT run answers, offline: the gold answer against a sampled answer that the
+    note does not support or that is wrong."""
+    made = api.pairs(run, out_path, samples, questions, temperature, max_new_tokens, seed, kto, say=err.print)
+    out.print(f"{made.pairs_kept} pairs from {made.questions} questions written to {made.pairs} (rejected: "
+              f"{made.rejected_ungrounded} ungrounded, {made.rejected_wrong} wrong)"
+              + (f"; {made.kto_rows} KTO rows in {made.kto}" if made.kto else ""))
