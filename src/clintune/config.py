@@ -146,7 +146,25 @@ class GenerationSection(Section):
     batch_size: int = Field(16, ge=1)
 
 
-Stage = Literal["pretrain", "sft"]
+class PreferenceSection(Section):
+    """Stage 3 (`dpo` after `sft`): DPO on pairs (TRL's DPOTrainer). The pairs come from `pairs` (a file that
+    `clintune pairs` wrote: prompt, chosen, rejected) or are made after the sft stage the same way: `samples` answers
+    to each of the first `questions` training questions, the gold answer chosen against an ungrounded or wrong one."""
+
+    pairs: str | None = Field(None, description="a pairs JSONL file; null = make them from the SFT model")
+    questions: int | None = Field(64, ge=1, description="training questions to make pairs from; null = all")
+    samples: int = Field(4, ge=1, le=64, description="answers sampled per question")
+    temperature: float = Field(1.0, gt=0, le=2.0)
+    max_new_tokens: int = Field(96, ge=1)
+    seed: int = 0
+    beta: float = Field(0.1, gt=0, description="how far the policy may move from the reference (DPO's beta)")
+    loss_type: Literal["sigmoid", "ipo", "hinge", "robust"] = Field("sigmoid", description="sigmoid = the DPO paper's")
+    lr: float = Field(5e-6, gt=0, description="DPO's own learning rate (TRL's default is 1e-6)")
+    epochs: float = Field(1.0, gt=0)
+
+
+STAGE_ORDER = ["pretrain", "sft", "dpo"]
+Stage = Literal["pretrain", "sft", "dpo"]
 
 
 class RunConfig(Section):
@@ -159,19 +177,26 @@ class RunConfig(Section):
     quant: QuantSection = QuantSection()
     train: TrainSection = TrainSection()
     pretrain: PretrainSection = PretrainSection()
+    preference: PreferenceSection = PreferenceSection()
     distributed: DistributedSection = DistributedSection()
     generation: GenerationSection = GenerationSection()
 
     @field_validator("stages")
     @classmethod
     def _stages_in_order(cls, stages: list[str]) -> list[str]:
-        if not stages or len(set(stages)) != len(stages) or stages != sorted(stages, key=["pretrain", "sft"].index):
-            raise ValueError("stages must be [sft], [pretrain] or [pretrain, sft], each once, pretrain first")
+        if not stages or len(set(stages)) != len(stages) or stages != sorted(stages, key=STAGE_ORDER.index):
+            raise ValueError("stages must be each once, in the order pretrain, sft, dpo (e.g. [sft], [pretrain, "
+                             "sft], [sft, dpo])")
+        if "dpo" in stages and "sft" not in stages:
+            raise ValueError("stage dpo starts from the sft stage's model: use stages [sft, dpo]")
         return stages
 
     @model_validator(mode="after")
     def _lean_options_hold_together(self) -> RunConfig:
         train, dist = self.train, self.distributed
+        if "dpo" in self.stages and train.method == "full":
+            raise ValueError("stage dpo needs an adapter (train.method lora, qlora or dora): its reference model is "
+                             "the SFT adapter's frozen copy; full fine-tuning would need a second copy of the model")
         if train.weights_dtype == "fp16" and train.method == "full":
             raise ValueError("train.weights_dtype=fp16 with train.method=full: fp16 weights cannot be loss-scaled; "
                              "use weights_dtype bf16 (pure bf16) or fp32 (master weights)")

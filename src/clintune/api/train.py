@@ -57,7 +57,23 @@ def train(config: RunConfig | str | Path, overrides: Sequence[str] = (), out: Pa
     except ValueError as exc:
         raise ClintuneError(f"--max-memory {exc}", fix="write it like 12GiB") from None
     return train_command(config, Path(out) if out else None, resume, say, MemoryCheck(limit, force),
-                         list(relaunch_argv) if relaunch_argv is not None else None, callbacks)
+                         list(relaunch_argv) if relaunch_argv is not None else None, callbacks,
+                         _pair_maker(config) if "dpo" in config.stages else None)
+
+
+def _pair_maker(config: RunConfig):
+    """How stage dpo makes its pairs from the SFT model when the recipe gives none: `clintune pairs`'s own way."""
+    from clintune.evaluate.pairs import Sampled, pairs_for
+
+    preference = config.preference
+    sampled = Sampled(preference.samples, preference.temperature, preference.max_new_tokens, preference.seed,
+                      config.generation.batch_size)
+
+    def make(model, tokenizer, rows: list[dict], cache: Path) -> list[dict]:
+        return pairs_for(model, tokenizer, rows, config.prompt.template, config.prompt.chat, sampled, cache, "sft",
+                         config.name)[0]
+
+    return make
 
 
 def in_distributed_launch() -> bool:

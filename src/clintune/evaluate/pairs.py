@@ -46,20 +46,48 @@ def build_pairs(run_dir: Path, out: Path, samples: int = 4, questions: int | Non
         raise ClintuneError("--samples must be at least 1", fix="sample 2 to 8 answers per question")
     rows = _training_rows(run_dir)[:questions]
     trained = load_trained(run_dir, None, None)
-    tokenizer = trained.tokenizer
-    prompts = [render_prompt(tokenizer, row["note"], row["question"], trained.template, trained.chat) for row in rows]
+    made = pairs_for(trained.model, trained.tokenizer, rows, trained.template, trained.chat,
+                     Sampled(samples, temperature, max_new_tokens, seed, batch_size),
+                     run_dir / "pairs-cache.jsonl", f"{run_dir.resolve()}:pairs", str(run_dir))
+    pairs, kto, ungrounded, wrong = made
+    if not pairs:
+        raise ClintuneError(f"none of the {samples} sampled answers to any of {len(rows)} questions was ungrounded or "
+                            "wrong, so no pair could be made", fix="sample more (--samples) or at a higher "
+                            "--temperature")
+    write_jsonl(out, pairs)
+    if kto_out is not None:
+        write_jsonl(kto_out, kto)
+    say(f"{len(pairs)} pairs from {len(rows)} questions ({ungrounded} rejected answers ungrounded, {wrong} wrong)")
+    return PairsMade(out, kto_out, len(rows), len(pairs), len(kto) if kto_out else 0, ungrounded, wrong)
+
+
+@dataclass(frozen=True)
+class Sampled:
+    samples: int = 4
+    temperature: float = 1.0
+    max_new_tokens: int = 96
+    seed: int = 0
+    batch_size: int = 8
+
+
+def pairs_for(model, tokenizer, rows: list[dict], template: str, chat: bool, sampled: Sampled, cache_path: Path,
+              model_id: str, source: str) -> tuple[list[dict], list[dict], int, int]:
+    """(pairs, KTO rows, rejected answers that were ungrounded, rejected answers that were wrong) for `rows`, from
+    `sampled.samples` answers of `model` to each; `model_id` keys the generation cache."""
+    prompts = [render_prompt(tokenizer, row["note"], row["question"], template, chat) for row in rows]
     answers = []
-    for sample in range(samples):
-        decoding = Decoding(max_new_tokens=max_new_tokens, do_sample=True, temperature=temperature,
-                            seed=seed + 1000 * sample)
-        cache = GenerationCache(run_dir / "pairs-cache.jsonl", f"{run_dir.resolve()}:pairs", decoding)
-        answers.append(generate_answers(trained.model, tokenizer, prompts, chat=trained.chat, batch_size=batch_size,
+    for sample in range(sampled.samples):
+        decoding = Decoding(max_new_tokens=sampled.max_new_tokens, do_sample=True, temperature=sampled.temperature,
+                            seed=sampled.seed + 1000 * sample)
+        cache = GenerationCache(cache_path, model_id, decoding)
+        answers.append(generate_answers(model, tokenizer, prompts, chat=chat, batch_size=sampled.batch_size,
                                         decoding=decoding, cache=cache,
-                                        label=f"sampling answer {sample + 1} of {samples}"))
+                                        label=f"sampling answer {sample + 1} of {sampled.samples}"))
     pairs, kto, ungrounded, wrong = [], [], 0, 0
+    made = {"method": "gold", "run": source, "seed": sampled.seed, "temperature": sampled.temperature,
+            "samples": sampled.samples}
     for index, (row, prompt) in enumerate(zip(rows, prompts, strict=True)):
-        scored = [_score(answers[sample][index], row, sample) for sample in range(samples)]
-        made = {"method": "gold", "run": str(run_dir), "seed": seed, "temperature": temperature, "samples": samples}
+        scored = [_score(answers[sample][index], row, sample) for sample in range(sampled.samples)]
         bad = [s for s in scored if s["unsupported"] or s["f1"] < WRONG_F1]
         if bad:
             worst = min(bad, key=lambda s: (not s["unsupported"], s["f1"]))
@@ -77,15 +105,7 @@ def build_pairs(run_dir: Path, out: Path, samples: int = 4, questions: int | Non
                 kto.append({"prompt": prompt, "completion": s["answer"], "label": good,
                             "made_by": {**made, "completion_sample": s["sample"], "f1": s["f1"],
                                         "unsupported": s["unsupported"]}})
-    if not pairs:
-        raise ClintuneError(f"none of the {samples} sampled answers to any of {len(rows)} questions was ungrounded or "
-                            "wrong, so no pair could be made", fix="sample more (--samples) or at a higher "
-                            "--temperature")
-    write_jsonl(out, pairs)
-    if kto_out is not None:
-        write_jsonl(kto_out, kto)
-    say(f"{len(pairs)} pairs from {len(rows)} questions ({ungrounded} rejected answers ungrounded, {wrong} wrong)")
-    return PairsMade(out, kto_out, len(rows), len(pairs), len(kto) if kto_out else 0, ungrounded, wrong)
+    return pairs, kto, ungrounded, wrong
 
 
 def _training_rows(run_dir: Path) -> list[dict]:

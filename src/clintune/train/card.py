@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from clintune.config import RunConfig, dump_config
+from clintune.train.preference import REFERENCE
 
 
 def model_card(config: RunConfig, summary: dict, data_card: dict) -> str:
@@ -18,6 +19,15 @@ def model_card(config: RunConfig, summary: dict, data_card: dict) -> str:
         "```python\nfrom transformers import AutoModelForCausalLM\n"
         "model = AutoModelForCausalLM.from_pretrained('model')\n```"
     )
+    preference = config.preference
+    dpo = ("" if "dpo" not in config.stages else
+           f"\n\n## Preference stage\nDPO (TRL's DPOTrainer; beta {preference.beta}, loss {preference.loss_type}, "
+           f"learning rate {preference.lr}) on pairs in `data/pairs.jsonl`: "
+           + (f"the file `{preference.pairs}`" if preference.pairs else
+              f"made from {preference.samples} answers sampled from the SFT model (temperature "
+              f"{preference.temperature}, seed {preference.seed}) to each of the first {preference.questions} training "
+              "questions, the gold answer chosen against an answer the note does not support or a wrong one")
+           + f". Reference model: {REFERENCE}.")
     counts = data_card.get("counts", {})
     flagged = data_card.get("identifier_scan", {}).get("rows_with_findings", "?")
     return f"""---
@@ -28,7 +38,7 @@ tags: [clintune, clinical, asclepius, {method}]
 # {config.name}
 
 A clinical instruction-following model trained by clintune from `{config.model.name}`
-({method}, targets: {targets}). Stages: {steps}; final training loss {summary.get("final_loss", "n/a")}.
+({method}, targets: {targets}). Stages: {steps}; final training loss {summary.get("final_loss", "n/a")}.{dpo}
 
 ## Intended use
 Research and education on clinical-note question answering (the 8 Asclepius tasks). **Not a medical device and not

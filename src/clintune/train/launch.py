@@ -24,6 +24,7 @@ from clintune.memory.plan import MemoryCheck
 from clintune.models.fetch import fetch_model
 from clintune.models.registry import KNOWN_MODELS
 from clintune.runs import read_status
+from clintune.train.preference import MakePairs
 from clintune.train.run import Say, open_run, run_training
 
 # Lines after which torchrun only repeats a child's failure as a Python traceback.
@@ -32,14 +33,14 @@ _TRACEBACK_STARTS = ("Traceback (most recent call last)", "torch.distributed.ela
 
 def train_command(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print,
                   memory: MemoryCheck | None = None, relaunch_argv: list[str] | None = None,
-                  callbacks: Sequence[TrainerCallback] = ()) -> Path:
+                  callbacks: Sequence[TrainerCallback] = (), make_pairs: MakePairs | None = None) -> Path:
     """`clintune train`: one process here, or N under torchrun when distributed.nproc (or --nproc) says so.
 
     Under torchrun each rank re-runs the command line that started this process (`relaunch_argv`, e.g.
     ["train", "recipe.yaml", "--nproc", "2"]) with the prepared run directory appended as --out, so every flag reaches
     the ranks exactly as the user gave it."""
     if config.distributed.nproc == 1 or in_distributed_launch():
-        return run_training(config, out, resume, say, memory, callbacks)
+        return run_training(config, out, resume, say, memory, callbacks, make_pairs)
     if relaunch_argv is None:
         raise ClintuneError(f"distributed.nproc={config.distributed.nproc} needs a launcher",
                             fix="from Python, start the script with torchrun --nproc_per_node N; or run "

@@ -41,6 +41,7 @@ from clintune.train.card import model_card
 from clintune.train.collator import BlockCollator, LeftPaddingCollator, PaddingFreeCollator
 from clintune.train.loss_plot import plot_stage_losses
 from clintune.train.methods import describe, model_for_method
+from clintune.train.preference import MakePairs, dpo_config, dpo_trainer, preference_pairs
 from clintune.train.resume import checkpoint_step, discard_incomplete, drop_logged_after, last_complete_checkpoint
 from clintune.train.stages import encode_sft, note_blocks
 from clintune.train.trainer import ClintuneTrainer, StepOptions, trainer_config
@@ -49,7 +50,8 @@ Say = Callable[[str], None]
 
 
 def run_training(config: RunConfig, out: Path | None = None, resume: bool = False, say: Say = print,
-                 memory: MemoryCheck | None = None, callbacks: Sequence[TrainerCallback] = ()) -> Path:
+                 memory: MemoryCheck | None = None, callbacks: Sequence[TrainerCallback] = (),
+                 make_pairs: MakePairs | None = None) -> Path:
     main = is_main_process()
     if not main:  # one voice: the other ranks do the same work in silence
         import datasets
@@ -73,7 +75,7 @@ def run_training(config: RunConfig, out: Path | None = None, resume: bool = Fals
         if main:
             write_prepared(inputs.prepared, run_dir / "data")
         summary = train_stages(config, inputs.tokenizer, inputs.prepared.splits["train"], run_dir, inputs.device,
-                               inputs.precision, resume, say, memory, callbacks).summary
+                               inputs.precision, resume, say, memory, callbacks, make_pairs).summary
     except BaseException as exc:
         if not main:
             raise
@@ -136,7 +138,7 @@ def _mark_stopped(config: RunConfig, run_dir: Path, exc: BaseException, problem:
 
 def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Path, device: str, precision: str,
                  resume: bool = False, say: Say = print, memory: MemoryCheck | None = None,
-                 callbacks: Sequence[TrainerCallback] = ()) -> TrainOutcome:
+                 callbacks: Sequence[TrainerCallback] = (), make_pairs: MakePairs | None = None) -> TrainOutcome:
     """Train every configured stage in order, each resumable from its last committed checkpoint. `callbacks`
     (transformers TrainerCallbacks) join every stage's trainer after clintune's own, so a checkpoint is committed
     before they hear of it."""
@@ -169,9 +171,16 @@ def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Pat
                 say(f"stage {stage}: resuming from {start_from}")
                 if is_main_process():
                     drop_logged_after(run_dir / "metrics.jsonl", stage, checkpoint_step(start_from))
-        trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision,
-                               callbacks)
-        say(f"stage {stage}: loss {trainer.loss_kind}" + _step_notes(config, device))
+        if stage == "dpo":
+            pairs = preference_pairs(config, model, tokenizer, train_rows.to_list(), run_dir, make_pairs, say)
+            trainer = dpo_trainer(model, tokenizer, pairs, config, dpo_config(config, checkpoints, device, precision),
+                                  _callbacks(stage, run_dir, callbacks))
+            say(f"stage dpo: {len(pairs)} pairs, beta {config.preference.beta}, loss {config.preference.loss_type}; "
+                "reference: the SFT adapter's frozen copy")
+        else:
+            trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision,
+                                   callbacks)
+            say(f"stage {stage}: loss {trainer.loss_kind}" + _step_notes(config, device))
         clock = time.perf_counter()
         try:
             trainer.train(resume_from_checkpoint=str(start_from) if start_from else None)
@@ -196,6 +205,7 @@ def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Pat
         if is_main_process():
             # The trainer pickles its arguments beside the weights; config.yaml already says all of it, in YAML.
             (partial / "training_args.bin").unlink(missing_ok=True)
+            shutil.rmtree(partial / "ref", ignore_errors=True)  # DPO's frozen reference adapter: not the result
             partial.rename(out_dir)
             done.add(stage)
             set_status(run_dir, "running", stages_done=[s for s in config.stages if s in done])
@@ -232,6 +242,8 @@ def stage_datasets(tokenizer, train_rows: Dataset, config: RunConfig) -> dict[st
     """Everything each stage trains on, built (and checked) before the first step of the first stage."""
     built = {}
     for stage in config.stages:
+        if stage == "dpo":
+            continue  # its pairs come from the SFT stage's model, after that stage
         if stage == "pretrain":
             block = config.pretrain.block_size or config.train.max_length
             built[stage] = note_blocks(tokenizer, list(train_rows["note"]), block)
@@ -278,6 +290,19 @@ def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precisi
     collator = (BlockCollator() if stage == "pretrain"
                 else PaddingFreeCollator() if config.train.packing
                 else LeftPaddingCollator(tokenizer.pad_token_id))
+    trainer = ClintuneTrainer(model=model, args=trainer_config(config, stage, run_dir / "checkpoints" / stage, device,
+                                                               precision),
+                              train_dataset=data, processing_class=tokenizer, data_collator=collator,
+                              callbacks=_callbacks(stage, run_dir, extra_callbacks),
+                              step=StepOptions.from_config(config))
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+
+    trainer.remove_callback(PrinterCallback)
+    trainer.remove_callback(ProgressCallback)
+    return trainer
+
+
+def _callbacks(stage: str, run_dir: Path, extra: Sequence[TrainerCallback]) -> list[TrainerCallback]:
     callbacks = [CommitCheckpoints(), MetricsLog(run_dir / "metrics.jsonl", stage), ProgressLog(run_dir / "train.log",
                                                                                                 stage),
                  RichProgress(stage)]
@@ -285,16 +310,7 @@ def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precisi
         from torch.utils.tensorboard import SummaryWriter
 
         callbacks.append(TensorBoardCallback(SummaryWriter(log_dir=str(run_dir / "tensorboard" / stage))))
-    callbacks += extra_callbacks  # after CommitCheckpoints: a checkpoint they hear of is already committed
-    trainer = ClintuneTrainer(model=model, args=trainer_config(config, stage, run_dir / "checkpoints" / stage, device,
-                                                               precision),
-                              train_dataset=data, processing_class=tokenizer, data_collator=collator,
-                              callbacks=callbacks, step=StepOptions.from_config(config))
-    from transformers.trainer_callback import PrinterCallback, ProgressCallback
-
-    trainer.remove_callback(PrinterCallback)
-    trainer.remove_callback(ProgressCallback)
-    return trainer
+    return callbacks + list(extra)  # after CommitCheckpoints: a checkpoint they hear of is already committed
 
 
 def _step_notes(config: RunConfig, device: str) -> str:
