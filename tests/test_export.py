@@ -43,8 +43,10 @@ def _trained(cli, model: Path, run: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def exportable_run(cli, smollm2_dir, tmp_path_factory):
+    # Weights drawn 25x wider than usual: f16 still round-trips exactly (the check compares like with like), while
+    # logits this sharp let 8-bit rounding move the next-token distribution far past q8_0's tolerance.
     folder = tmp_path_factory.mktemp("export")
-    return _trained(cli, _tiny_with_smollm2_tokenizer(smollm2_dir, folder / "model", 0.02), folder / "run")
+    return _trained(cli, _tiny_with_smollm2_tokenizer(smollm2_dir, folder / "model", 0.5), folder / "run")
 
 
 def test_f16_export_round_trips_and_carries_the_training_template(cli, exportable_run, tmp_path):
@@ -70,18 +72,17 @@ def test_f16_export_round_trips_and_carries_the_training_template(cli, exportabl
     assert 'PARAMETER stop "<|im_start|>"' in modelfile
 
 
-def test_a_failed_check_is_exit_2_naming_it_and_leaves_nothing(cli, smollm2_dir, tmp_path):
-    # Weights drawn 25x wider than usual give logits so sharp that 8-bit rounding moves the next-token distribution
-    # far past the tolerance: a real q8_0 loss the check must catch. (A q8_0 export that passes: the demo's run, in
-    # docs/performance.md, mean KL 0.0007.)
-    run = _trained(cli, _tiny_with_smollm2_tokenizer(smollm2_dir, tmp_path / "model", 0.5), tmp_path / "run")
+def test_a_failed_check_is_exit_2_naming_it_and_leaves_nothing(cli, exportable_run, tmp_path):
+    # A real q8_0 loss the check must catch (see the fixture). A q8_0 export that passes: the demo's run, in
+    # docs/performance.md, mean KL 0.0007.
     out = tmp_path / "q8"
-    result = cli("export", str(run), "--type", "q8_0", "--out", str(out))
+    result = cli("export", str(exportable_run), "--type", "q8_0", "--out", str(out))
     assert result.returncode == 2, result.stderr[-3000:]
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("error: the GGUF does not match the trained model: generation: mean KL"), last
     assert "Traceback" not in result.stderr
     assert not out.exists() and not list(tmp_path.glob(".q8*"))
+    assert not list(exportable_run.glob(".gguf*"))
 
 
 def test_a_tokenizer_llama_cpp_does_not_know_is_refused_in_one_line(cli, tuned_run, tmp_path):
