@@ -8,8 +8,11 @@ clintune keeps its traceback, says where to report it and exits 1.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import sys
+import threading
 import traceback
 import warnings
 
@@ -40,6 +43,34 @@ app.command("eval")(evaluate.evaluate)
 
 
 def main() -> None:
+    try:
+        _main()
+    except SystemExit as exc:
+        _end(exc.code)
+    _end(0)
+
+
+def _end(code) -> None:
+    """Exit with `code`. Once pyarrow is loaded (data files, datasets) the process ends without Python's finalization:
+    under load, pyarrow's thread pools sometimes met their C++ destructors still running, and the process died with
+    SIGABRT ("terminate called without an active exception") after its exit code and last line were decided. What
+    finalization would do that matters is done here: the other threads joined, the logs and streams flushed."""
+    if "pyarrow" not in sys.modules:
+        sys.exit(code)
+    if code is not None and not isinstance(code, int):  # sys.exit("message"): said on stderr, exit 1
+        print(code, file=sys.stderr)
+        code = 1
+    for thread in threading.enumerate():
+        if thread is not threading.main_thread() and not thread.daemon:
+            thread.join()
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code or 0)
+
+
+def _main() -> None:
     disable_telemetry()
     # bitsandbytes warns at import that an optional Hub kernel for CPU 4-bit matmuls is missing; its own kernels work,
     # and a user's one-line error should not sit under that warning.
