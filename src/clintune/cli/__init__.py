@@ -42,9 +42,11 @@ for command in (train.train, train.demo, train.merge, export.export, train.docto
 app.command("eval")(evaluate.evaluate)
 
 
-def main() -> None:
+def run() -> None:
+    """The `clintune` process: `main`, then the end of the process (see `_end`). In-process callers use `main`, which
+    ends with SystemExit like any command line."""
     try:
-        _main()
+        main()
     except SystemExit as exc:
         _end(exc.code)
     _end(0)
@@ -70,7 +72,7 @@ def _end(code) -> None:
     os._exit(code or 0)
 
 
-def _main() -> None:
+def main() -> None:
     disable_telemetry()
     # bitsandbytes warns at import that an optional Hub kernel for CPU 4-bit matmuls is missing; its own kernels work,
     # and a user's one-line error should not sit under that warning.
