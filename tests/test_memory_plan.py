@@ -13,7 +13,7 @@ from clintune.errors import ClintuneError
 from clintune.memory.estimate import meta_model, model_config_from
 from clintune.memory.plan import GIB, plan_memory, suggest
 from clintune.models.load import load_model
-from clintune.train.measured_step import measure_training
+from clintune.train.measured_step import measure_preference, measure_training
 
 PHI2 = {"model_type": "phi", "vocab_size": 51200, "hidden_size": 2560, "intermediate_size": 10240,
         "num_hidden_layers": 32, "num_attention_heads": 32, "partial_rotary_factor": 0.4,
@@ -118,6 +118,29 @@ def test_the_estimate_matches_real_training_steps(tiny_model_dir, overrides):
         assert plan.bytes[key] == got[key], key  # exact: these are the tensors as the libraries allocate them
     assert abs(plan.activations_saved - got["activations"]) <= 0.15 * got["activations"]
     assert got["activations"] > 0
+
+
+@pytest.mark.parametrize(("stage", "overrides"), [
+    ("dpo", ["train.method=lora"]),
+    ("dpo", ["train.method=qlora"]),  # TRL casts the trained adapter to bf16, its reference copy stays fp32
+    ("kto", ["train.method=lora", "train.gradient_checkpointing=true"]),
+])
+def test_the_preference_stages_estimate_matches_trls_own_steps(tiny_model_dir, stage, overrides):
+    config = load_config(None, [f"model.name={tiny_model_dir}", "train.precision=bf16", "train.max_length=128",
+                                *overrides])
+    measured = measure_preference(str(tiny_model_dir), config, stage, batch_size=2, seq_len=128)
+    plan = plan_memory(meta_model(model_config_from(str(tiny_model_dir))), config, measured["precision"], "cpu",
+                       stage=stage)
+    got = measured["bytes"]
+    for key in ("weights", "quant_constants", "adapters", "gradients", "optimizer"):
+        assert plan.bytes[key] == got[key], key  # the reference adapter's copy included
+    assert abs(plan.activations_saved - got["activations"]) <= 0.15 * got["activations"]
+    base = meta_model(model_config_from(str(tiny_model_dir)))
+    sft = plan_memory(base, config, measured["precision"], "cpu")
+    assert plan.bytes["adapters"] > sft.bytes["adapters"]  # the reference copy
+    dpo, kto = (plan_memory(base, config, measured["precision"], "cpu", stage=s).activations_saved
+                for s in ("dpo", "kto"))
+    assert dpo > 1.9 * kto  # DPO runs chosen and rejected in one forward: twice the sequences
 
 
 def test_measure_shows_the_measured_column_and_a_16_bit_base(cli, tiny_model_dir):

@@ -2,6 +2,7 @@
 
 import json
 
+import httpx
 from transformers import AutoTokenizer
 
 from clintune.prompts.templates import render_prompt
@@ -40,3 +41,81 @@ def test_pairs_from_a_folder_that_is_not_a_run_is_one_line(cli, tmp_path):
     result = cli("pairs", "--run", str(tmp_path), "--out", str(tmp_path / "p.jsonl"))
     assert result.returncode == 2 and "not a finished clintune run" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "p.jsonl").exists()
+
+
+def test_pairs_from_the_judge_keep_answers_it_grades_apart_and_confirms_in_both_orders(cli, tuned_run, tmp_path):
+    from echo_judge import EchoJudge, grade
+
+    out, kto = tmp_path / "pairs.jsonl", tmp_path / "kto.jsonl"
+    with EchoJudge() as echo:
+        result = cli("pairs", "--run", str(tuned_run), "--out", str(out), "--questions", "6", "--samples", "3",
+                     "--max-new-tokens", "12", "--kto", str(kto), "--judge", echo.url, "--judge-model", "echo")
+        asked = echo.requests
+    assert result.returncode == 0, result.stderr[-2000:]
+    pairs = _rows(out)
+    assert pairs and f"{len(pairs)} pairs from 6 questions" in result.stdout and "(judge: " in result.stdout
+    for pair in pairs:  # the echo judge grades an answer by the first digit 1-4 in it, else by its length
+        made = pair["made_by"]
+        assert made["method"] == "judge" and made["judge_model"] == "echo" and made["pairwise"] == ["A", "B"]
+        assert grade(pair["chosen"]) - grade(pair["rejected"]) >= 1
+        assert max(made["scores"]) == grade(pair["chosen"]) and min(made["scores"]) == grade(pair["rejected"])
+    assert asked == 6 + 2 * len(pairs)  # one graded prompt per question, both orders per pair (none reversed here)
+    for row in _rows(kto):
+        assert row["label"] == (grade(row["completion"]) >= 3) == (row["made_by"]["score"] >= 3)
+
+
+def _position_judge(tiny_model_dir, out):
+    """The tiny model trained (plain transformers, 160 steps) on the judge's own prompts to reply 'A' and then
+    'A: 4, B: 1' whatever it is asked: a judge that follows the position, not the answer."""
+    import random
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from clintune.evaluate.judge import pairwise_messages, pointwise_messages
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    from clintune.data.prepare import synthetic_data
+
+    torch.manual_seed(0)
+    rng = random.Random(0)
+    rows = [row for row in synthetic_data(300, 1).dataset if len(row["note"]) <= 800][:32]
+    reply = tokenizer("A\nA: 4, B: 1", add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+    sequences = []
+    for i, row in enumerate(rows):
+        answers = [rng.choice(rows)["answer"][:rng.randint(5, 200)] for _ in range(2)]
+        messages = (pointwise_messages(row["note"], row["question"], answers) if i % 2
+                    else pairwise_messages(row["note"], row["question"], *answers))
+        prompt = tokenizer(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True),
+                           add_special_tokens=False)["input_ids"]
+        sequences.append((torch.tensor([prompt + reply]), torch.tensor([[-100] * len(prompt) + reply])))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for step in range(160):
+        ids, labels = sequences[step % len(sequences)]
+        model(input_ids=ids, labels=labels).loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+def test_a_real_clintune_serve_as_the_judge_is_asked_and_a_judge_that_follows_the_position_makes_no_pair(
+        cli, tuned_run, tiny_model_dir, start_server, tmp_path):
+    """The judge is a real `clintune serve` of a model that grades whatever stands in position A best: its grades
+    are read, and because it prefers position A in both orders, the pairwise check confirms no pair."""
+    process, url = start_server(_position_judge(tiny_model_dir, tmp_path / "judge"))
+    try:
+        name = httpx.get(f"{url}/v1/models", timeout=30).json()["data"][0]["id"]
+        result = cli("pairs", "--run", str(tuned_run), "--out", str(tmp_path / "p.jsonl"), "--questions", "4",
+                     "--samples", "2", "--max-new-tokens", "8", "--judge", f"{url}/v1", "--judge-model", name,
+                     "--judge-max-tokens", "16")
+    finally:
+        process.terminate()
+        log = process.communicate(timeout=30)[1]
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "the judge separated no two answers to any of 4 questions (4 not confirmed in both orders" \
+        in result.stderr, result.stderr[-1500:]
+    assert log.count("POST /v1/chat/completions 200") == 4 + 2 * 4  # graded, then both orders of each would-be pair
+    assert not (tmp_path / "p.jsonl").exists()

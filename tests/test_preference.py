@@ -10,6 +10,9 @@ import torch
 
 from clintune.config import load_config
 
+NOTE = ("Discharge Summary:\nA 67-year-old man was admitted with community-acquired pneumonia and received IV "
+        "ceftriaxone; he improved by hospital day 3 and was discharged home.")
+QUESTION = "Which antibiotic did the patient receive?"
 SFT = ["data.synthetic_rows=1000", "data.max_note_chars=600", "data.sample=40", "data.test_size=4",
        "lora.top_layers=null", "train.lr=5e-2", "train.max_length=1024"]
 DPO = ["stages=[sft,dpo]", "preference.questions=6", "preference.samples=2", "preference.max_new_tokens=12"]
@@ -61,18 +64,79 @@ def test_sft_then_dpo_trains_end_to_end_resumes_and_saves_an_adapter_the_other_c
     assert merged.returncode == 0 and (tmp_path / "merged" / "model.safetensors").is_file()
 
 
+def test_eval_chat_and_serve_take_the_dpo_adapter_as_an_sft_one(dpo_run, start_server, tmp_path):
+    import io
+
+    import httpx
+
+    from clintune import api
+
+    evaluated = api.evaluate(run=dpo_run, limit=2, decoding=api.Decoding(8), out=tmp_path / "eval")
+    assert evaluated["n"] == 2 and len((tmp_path / "eval" / "predictions.jsonl").read_text().splitlines()) == 2
+    note = tmp_path / "note.txt"
+    note.write_text(NOTE)
+    session, chatted = api.chat(run=dpo_run, note=note, max_tokens=8), io.StringIO()
+    assert session.served.has_adapter and session.handle(QUESTION, chatted)
+    messages = [{"role": "system", "content": NOTE}, {"role": "user", "content": QUESTION}]
+    process, url = start_server(dpo_run, run=True)
+    try:
+        name = httpx.get(f"{url}/v1/models", timeout=30).json()["data"][0]["id"]
+        reply = httpx.post(f"{url}/v1/chat/completions", timeout=120, json={
+            "model": name, "max_tokens": 8, "temperature": 0, "messages": messages})
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)
+    assert reply.status_code == 200 and chatted.getvalue().strip()
+    from clintune.serve.engine import Sampling, generate
+
+    served = session.served  # the DPO adapter on, as the server holds it
+    text = served.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    ids = served.tokenizer(text, add_special_tokens=False)["input_ids"]
+    assert reply.json()["choices"][0]["message"]["content"] == generate(served, ids, Sampling(8, 0.0)).text
+
+
+def test_sft_then_kto_on_a_users_conversational_file(cli, tiny_model_dir, tmp_path):
+    from transformers import AutoTokenizer
+
+    questions = ["Which antibiotic was given?", "What was the diagnosis?", "When was the patient discharged?",
+                 "What follow-up is planned?"]
+    rows = [{"prompt": [{"role": "user", "content": f"{NOTE}\n{question}"}],
+             "completion": [{"role": "assistant", "content": answer}], "label": good}
+            for question in questions for answer, good in (("As the note says: ceftriaxone, day 3.", True),
+                                                           ("Viperin 40 mg, started on day 12.", False))]
+    users = tmp_path / "kto.jsonl"
+    users.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    run = tmp_path / "run"
+    result = cli("train", "demo", f"model.name={tiny_model_dir}", *SFT, "stages=[sft,kto]", f"preference.pairs={users}",
+                 "train.max_steps=2", "train.batch_size=2", "--out", str(run))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "stage kto: 8 answers (4 good)" in result.stderr
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    kto = [r for r in records if r["stage"] == "kto" and "loss" in r]
+    assert [r["step"] for r in kto] == [1, 2] and all(key in kto[0] for key in ("kl", "logps/chosen"))
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    kept = [json.loads(line) for line in (run / "data" / "kto.jsonl").read_text().splitlines()]
+    assert kept[0]["prompt"] == tokenizer.apply_chat_template(rows[0]["prompt"], tokenize=False,
+                                                              add_generation_prompt=True)
+    card = json.loads((run / "data" / "data_card.json").read_text())["preference"]
+    assert card["stage"] == "kto" and card["shape"] == "conversational" and card["rows"] == 8
+    assert "KTO (TRL's KTOTrainer" in (run / "README.md").read_text()
+    assert (run / "adapter" / "adapter_model.safetensors").is_file() and not (run / "adapter" / "ref").exists()
+
+
 def test_the_reference_log_probabilities_are_the_sft_models(dpo_run, tiny_model_dir):
     from peft import PeftModel
 
     from clintune.models.load import load_model, load_tokenizer
-    from clintune.train.preference import dpo_config, dpo_trainer, preference_pairs
+    from clintune.train.preference import dpo_config, preference_data, preference_trainer
 
     config = load_config(dpo_run / "config.yaml")
     tokenizer = load_tokenizer(str(tiny_model_dir))
     sft = dpo_run / "stages" / "sft"
     policy = PeftModel.from_pretrained(load_model(str(tiny_model_dir)), str(sft), is_trainable=True)
-    pairs = preference_pairs(config, policy, tokenizer, [], dpo_run, None, lambda _: None)
-    trainer = dpo_trainer(policy, tokenizer, pairs, config, dpo_config(config, dpo_run / "x", "cpu", "fp32"), [])
+    pairs = preference_data("dpo", config, policy, tokenizer, [], dpo_run, None, lambda _: None)
+    arguments = dpo_config(config, dpo_run / "x", "cpu", "fp32")
+    trainer = preference_trainer("dpo", policy, tokenizer, pairs, config, arguments, [])
     with torch.no_grad():  # move the policy away from SFT: the reference must not follow it
         for name, param in policy.named_parameters():
             if ".default." in name and "lora_B" in name:
@@ -105,7 +169,10 @@ def test_dpo_without_sft_or_with_full_fine_tuning_is_refused_at_the_door():
     from clintune.errors import ClintuneError
 
     for overrides, said in ((["stages=[dpo]"], "stage dpo starts from the sft stage's model"),
-                            (["stages=[dpo,sft]"], "in the order pretrain, sft, dpo"),
+                            (["stages=[dpo,sft]"], "in the order pretrain, sft, then dpo or kto"),
+                            (["stages=[sft,dpo,kto]"], "one preference stage per run"),
+                            (["stages=[sft,kto]", "train.batch_size=1"], "needs train.batch_size 2 or more"),
+                            (["stages=[sft,kto]", "preference.loss_type=ipo"], "is not a kto loss"),
                             (["stages=[sft,dpo]", "train.method=full"], "stage dpo needs an adapter")):
         with pytest.raises(ClintuneError, match=said):
             api.load_config("demo", overrides)

@@ -147,24 +147,32 @@ class GenerationSection(Section):
 
 
 class PreferenceSection(Section):
-    """Stage 3 (`dpo` after `sft`): DPO on pairs (TRL's DPOTrainer). The pairs come from `pairs` (a file that
-    `clintune pairs` wrote: prompt, chosen, rejected) or are made after the sft stage the same way: `samples` answers
-    to each of the first `questions` training questions, the gold answer chosen against an ungrounded or wrong one."""
+    """Stage 3 after `sft`: `dpo` on pairs (TRL's DPOTrainer) or `kto` on answers labelled good or bad (TRL's
+    KTOTrainer). The data comes from `pairs` (a file: `clintune pairs`'s, or a user's in TRL's formats or with note
+    and question) or is made after the sft stage the way `clintune pairs` makes it: `samples` answers to each of the
+    first `questions` training questions, scored against the gold answer and the note."""
 
-    pairs: str | None = Field(None, description="a pairs JSONL file; null = make them from the SFT model")
+    pairs: str | None = Field(None, description="a preference file (dpo: prompt/chosen/rejected; kto: "
+                              "prompt/completion/label); null = make it from the SFT model")
     questions: int | None = Field(64, ge=1, description="training questions to make pairs from; null = all")
     samples: int = Field(4, ge=1, le=64, description="answers sampled per question")
     temperature: float = Field(1.0, gt=0, le=2.0)
     max_new_tokens: int = Field(96, ge=1)
     seed: int = 0
-    beta: float = Field(0.1, gt=0, description="how far the policy may move from the reference (DPO's beta)")
-    loss_type: Literal["sigmoid", "ipo", "hinge", "robust"] = Field("sigmoid", description="sigmoid = the DPO paper's")
-    lr: float = Field(5e-6, gt=0, description="DPO's own learning rate (TRL's default is 1e-6)")
+    beta: float = Field(0.1, gt=0, description="how far the policy may move from the reference (DPO's and KTO's beta)")
+    loss_type: Literal["sigmoid", "ipo", "hinge", "robust", "kto", "apo_zero_unpaired"] | None = Field(
+        None, description="null = sigmoid (the DPO paper's) for dpo, kto (the KTO paper's) for kto")
+    desirable_weight: float = Field(1.0, gt=0, description="kto: weight of the good answers' loss")
+    undesirable_weight: float = Field(1.0, gt=0, description="kto: weight of the bad answers' loss")
+    lr: float = Field(5e-5, gt=0, description="the preference stage's own learning rate, for the LoRA adapter it "
+                      "trains (TRL's default, 1e-6, is for all weights)")
     epochs: float = Field(1.0, gt=0)
 
 
-STAGE_ORDER = ["pretrain", "sft", "dpo"]
-Stage = Literal["pretrain", "sft", "dpo"]
+STAGE_ORDER = ["pretrain", "sft", "dpo", "kto"]
+Stage = Literal["pretrain", "sft", "dpo", "kto"]
+PREFERENCE_STAGES = ("dpo", "kto")
+LOSSES = {"dpo": ("sigmoid", "ipo", "hinge", "robust"), "kto": ("kto", "apo_zero_unpaired")}
 
 
 class RunConfig(Section):
@@ -185,18 +193,31 @@ class RunConfig(Section):
     @classmethod
     def _stages_in_order(cls, stages: list[str]) -> list[str]:
         if not stages or len(set(stages)) != len(stages) or stages != sorted(stages, key=STAGE_ORDER.index):
-            raise ValueError("stages must be each once, in the order pretrain, sft, dpo (e.g. [sft], [pretrain, "
-                             "sft], [sft, dpo])")
-        if "dpo" in stages and "sft" not in stages:
-            raise ValueError("stage dpo starts from the sft stage's model: use stages [sft, dpo]")
+            raise ValueError("stages must be each once, in the order pretrain, sft, then dpo or kto (e.g. [sft], "
+                             "[pretrain, sft], [sft, dpo], [sft, kto])")
+        preference = [stage for stage in stages if stage in PREFERENCE_STAGES]
+        if len(preference) > 1:
+            raise ValueError("one preference stage per run: dpo or kto")
+        if preference and "sft" not in stages:
+            raise ValueError(f"stage {preference[0]} starts from the sft stage's model: use stages [sft, "
+                             f"{preference[0]}]")
         return stages
 
     @model_validator(mode="after")
     def _lean_options_hold_together(self) -> RunConfig:
         train, dist = self.train, self.distributed
-        if "dpo" in self.stages and train.method == "full":
-            raise ValueError("stage dpo needs an adapter (train.method lora, qlora or dora): its reference model is "
-                             "the SFT adapter's frozen copy; full fine-tuning would need a second copy of the model")
+        for stage in (s for s in self.stages if s in PREFERENCE_STAGES):
+            if train.method == "full":
+                raise ValueError(f"stage {stage} needs an adapter (train.method lora, qlora or dora): its reference "
+                                 "model is the SFT adapter's frozen copy; full fine-tuning would need a second copy "
+                                 "of the model")
+            loss = self.preference.loss_type
+            if loss is not None and loss not in LOSSES[stage]:
+                raise ValueError(f"preference.loss_type={loss} is not a {stage} loss: use one of "
+                                 f"{', '.join(LOSSES[stage])} (or null)")
+            if stage == "kto" and train.batch_size < 2 and (loss or "kto") == "kto":
+                raise ValueError("stage kto estimates its KL term from the other rows of a batch, so it needs "
+                                 "train.batch_size 2 or more (or preference.loss_type=apo_zero_unpaired)")
         if train.weights_dtype == "fp16" and train.method == "full":
             raise ValueError("train.weights_dtype=fp16 with train.method=full: fp16 weights cannot be loss-scaled; "
                              "use weights_dtype bf16 (pure bf16) or fp32 (master weights)")

@@ -191,12 +191,16 @@ def _starting_point(run: Path, trained):
 
 
 def pairs(run: Path, out: Path, samples: int = 4, questions: int | None = None, temperature: float = 1.0,
-          max_new_tokens: int = 96, seed: int = 0, kto_out: Path | None = None, say=print):
-    """Preference pairs from an SFT run, offline: `samples` answers per training question (the first `questions`),
-    sampled at `temperature` with `seed`, each scored against the gold answer (token F1) and its note (grounding);
-    the gold answer is chosen and the worst ungrounded or wrong answer rejected. `kto_out` also writes KTO rows (each
+          max_new_tokens: int = 96, seed: int = 0, kto_out: Path | None = None, judge: JudgeSettings | None = None,
+          min_gap: int = 1, say=print):
+    """Preference pairs from an SFT run: `samples` answers per training question (the first `questions`), sampled at
+    `temperature` with `seed`. Offline (no `judge`), each is scored against the gold answer (token F1) and its note
+    (grounding); the gold answer is chosen and the worst ungrounded or wrong answer rejected. With `judge`, the
+    Asclepius judge grades them; the best and worst make a pair when their grades differ by `min_gap` or more and the
+    pairwise judge agrees in both orders (replies cached in RUN/pairs-judge/). `kto_out` also writes KTO rows (each
     clearly good or bad answer, labelled). Returns counts; every row records how it was made."""
     from clintune.evaluate.pairs import build_pairs
 
+    opened = judge.open(Path(run) / "pairs-judge") if judge else None  # a missing key fails before the model loads
     return build_pairs(Path(run), Path(out), samples, questions, temperature, max_new_tokens, seed,
-                       kto_out=Path(kto_out) if kto_out else None, say=say)
+                       kto_out=Path(kto_out) if kto_out else None, judge=opened, min_gap=min_gap, say=say)

@@ -50,15 +50,22 @@ def plan_memory(model: str, method: str = "lora", lora_r: int | None = None, lor
                 dtype: str | None = None, quant: str = "nf4", double_quant: bool = False, gpu: str | None = None,
                 gpu_memory: str | None = None, generate_tokens: int = 256, plot: Path | None = None,
                 measure: bool = False, device: str = "cuda", weights_dtype: str = "auto", loss: str = "auto",
-                optimizer_in_backward: bool = False, activation_offloading: bool = False) -> MemoryReport:
+                optimizer_in_backward: bool = False, activation_offloading: bool = False,
+                stage: str = "sft") -> MemoryReport:
     """Plan a training step of `model` (short name, folder, hub id or config.json) without downloading or
     allocating its weights. With `gpu` (t4, l4, a100-40, ...) or `gpu_memory` ("16GiB") the plan says whether it
-    fits and, if not, what would. `measure` also runs real steps here; `plot` writes full/LoRA/QLoRA side by side."""
+    fits and, if not, what would. `stage` plans SFT (and note pretraining), or a DPO or KTO step after it. `measure`
+    also runs real steps here; `plot` writes full/LoRA/QLoRA side by side."""
     from clintune.errors import ClintuneError
     from clintune.memory.report import gpu_target, memory_config, plot_methods
 
     if device not in ("cuda", "cpu"):
         raise ClintuneError(f"unknown --device '{device}'", fix="use cuda or cpu")
+    if stage not in ("sft", "pretrain", "dpo", "kto"):
+        raise ClintuneError(f"unknown --stage '{stage}'", fix="use sft, pretrain, dpo or kto")
+    if stage in ("dpo", "kto") and method == "full":
+        raise ClintuneError(f"stage {stage} trains an adapter after SFT", fix="plan it with --method lora, qlora or "
+                            "dora")
     target = gpu_target(gpu, gpu_memory, device)
     config, precision = memory_config(model, method, lora_r, lora_targets, seq_len, batch_size, checkpointing,
                                       optimizer, dtype, quant, double_quant, target, weights_dtype, loss,
@@ -68,13 +75,17 @@ def plan_memory(model: str, method: str = "lora", lora_r: int | None = None, lor
     from clintune.memory.plan import plan_memory as plan_for
 
     base = meta_model(model_config_from(model, config.model.trust_remote_code))
-    plan = plan_for(base, config, precision, target.device, target.capacity, generate_tokens)
+    plan = plan_for(base, config, precision, target.device, target.capacity, generate_tokens, stage)
     if target.capacity is not None and not plan.fits:
         from clintune.memory.plan import suggest
 
-        plan.suggestions = suggest(base, config, precision, target.device, target.capacity)
+        plan.suggestions = suggest(base, config, precision, target.device, target.capacity, stage)
     report = MemoryReport(plan, config, precision, target)
-    if measure:
+    if measure and stage in ("dpo", "kto"):
+        from clintune.train.measured_step import measure_preference
+
+        report.measured = measure_preference(model, config, stage, batch_size, seq_len)
+    elif measure:
         from clintune.train.measured_step import measure_training
 
         report.measured = measure_training(model, config, batch_size, seq_len)

@@ -58,20 +58,22 @@ def train(config: RunConfig | str | Path, overrides: Sequence[str] = (), out: Pa
         raise ClintuneError(f"--max-memory {exc}", fix="write it like 12GiB") from None
     return train_command(config, Path(out) if out else None, resume, say, MemoryCheck(limit, force),
                          list(relaunch_argv) if relaunch_argv is not None else None, callbacks,
-                         _pair_maker(config) if "dpo" in config.stages else None)
+                         _pair_maker(config) if set(config.stages) & {"dpo", "kto"} else None)
 
 
 def _pair_maker(config: RunConfig):
-    """How stage dpo makes its pairs from the SFT model when the recipe gives none: `clintune pairs`'s own way."""
+    """How a preference stage makes its data from the SFT model when the recipe gives none: `clintune pairs`'s own
+    way (DPO pairs and KTO rows)."""
     from clintune.evaluate.pairs import Sampled, pairs_for
 
     preference = config.preference
     sampled = Sampled(preference.samples, preference.temperature, preference.max_new_tokens, preference.seed,
                       config.generation.batch_size)
 
-    def make(model, tokenizer, rows: list[dict], cache: Path) -> list[dict]:
-        return pairs_for(model, tokenizer, rows, config.prompt.template, config.prompt.chat, sampled, cache, "sft",
-                         config.name)[0]
+    def make(model, tokenizer, rows: list[dict], cache: Path) -> tuple[list[dict], list[dict]]:
+        made = pairs_for(model, tokenizer, rows, config.prompt.template, config.prompt.chat, sampled, cache, "sft",
+                         config.name)
+        return made[0], made[1]
 
     return make
 

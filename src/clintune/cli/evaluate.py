@@ -218,10 +218,25 @@ def pairs(
     seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
     kto: Annotated[Path | None, typer.Option("--kto", help="Also write KTO rows (prompt, completion, label).")]
     = None,
+    judge_url: Annotated[str | None, typer.Option("--judge", help="Grade the answers with the Asclepius judge at "
+                                                  "this OpenAI-compatible URL instead of against the gold answers.")]
+    = None,
+    judge_model: Annotated[str | None, typer.Option("--judge-model", help="The judge's model name.")] = None,
+    judge_key_env: Annotated[str | None, typer.Option("--judge-key-env", help="Environment variable holding the "
+                                                      "judge's API key (never printed).")] = None,
+    judge_max_tokens: Annotated[int, typer.Option("--judge-max-tokens", min=1, help="Per judge reply.")] = 512,
+    min_gap: Annotated[int, typer.Option("--min-gap", min=1, max=3, help="With --judge: the grades of a pair's "
+                                         "two answers differ by at least this.")] = 1,
 ):
-    """Preference pairs from what an SFT run answers, offline: the gold answer against a sampled answer that the
-    note does not support or that is wrong."""
-    made = api.pairs(run, out_path, samples, questions, temperature, max_new_tokens, seed, kto, say=err.print)
-    out.print(f"{made.pairs_kept} pairs from {made.questions} questions written to {made.pairs} (rejected: "
-              f"{made.rejected_ungrounded} ungrounded, {made.rejected_wrong} wrong)"
+    """Preference pairs from what an SFT run answers: offline, the gold answer against a sampled answer that the note
+    does not support or that is wrong; with --judge, the judge's best-graded answer against its worst, kept when the
+    pairwise judge agrees in both orders."""
+    if (judge_url is None) != (judge_model is None):
+        raise ClintuneError("--judge and --judge-model go together", fix="give both, or neither")
+    judge = api.JudgeSettings(judge_url, judge_model, judge_key_env, judge_max_tokens, seed) if judge_url else None
+    made = api.pairs(run, out_path, samples, questions, temperature, max_new_tokens, seed, kto, judge, min_gap,
+                     say=err.print)
+    how = (f"rejected: {made.rejected_ungrounded} ungrounded, {made.rejected_wrong} wrong" if made.judged is None
+           else f"judge: {made.judge_summary()}")
+    out.print(f"{made.pairs_kept} pairs from {made.questions} questions written to {made.pairs} ({how})"
               + (f"; {made.kto_rows} KTO rows in {made.kto}" if made.kto else ""))

@@ -53,11 +53,13 @@ def memory(
                                                         "during backward (one gradient alive at a time).")] = False,
     activation_offloading: Annotated[bool, typer.Option("--activation-offloading", help="Saved activations in CPU "
                                                         "memory (CUDA).")] = False,
+    stage: Annotated[str, typer.Option("--stage", help="sft (and pretrain), or a preference step after SFT: dpo "
+                                       "(chosen and rejected in one forward) or kto.")] = "sft",
 ):
     """What a training step needs in memory, from the model's config alone (nothing is downloaded or allocated)."""
     report = api.plan_memory(model, method, lora_r, lora_targets, seq_len, batch_size, checkpointing, optimizer,
                              dtype, quant, double_quant, gpu, gpu_memory, generate, plot, measure, device,
-                             weights_dtype, loss, optimizer_in_backward, activation_offloading)
+                             weights_dtype, loss, optimizer_in_backward, activation_offloading, stage)
     plan, measured, target = report.plan, report.measured, report.target
     if as_json:
         result = plan.contract()
@@ -82,7 +84,8 @@ def memory(
     if measured is not None:
         extra = ", ".join(f"{k} {v / GIB:.3f} GiB" for k, v in measured["bytes"].items()
                           if k in ("peak_rss", "cuda_max_allocated"))
-        out.print(f"measured on {measured['device']} ({measured['precision']}): {extra}")
+        length = f"; TRL's sequences came to {measured['seq_len']} tokens" if "seq_len" in measured else ""
+        out.print(f"measured on {measured['device']} ({measured['precision']}): {extra}{length}")
     if target.capacity is not None:
         verdict = "fits" if plan.fits else "does NOT fit"
         out.print(f"verdict: {verdict} on {target.label}: {plan.bytes['total'] / GIB:.2f} GiB needed")

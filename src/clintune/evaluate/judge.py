@@ -77,6 +77,7 @@ class Judge:
                  max_tokens: int = 512):
         self.client, self.seed, self.concurrency, self.max_tokens = client, seed, concurrency, max_tokens
         self.cache = KeyedCache(cache_path)
+        self.failures: list[str] = []  # why requests failed (the server's one line), to say so once
 
     def _ask(self, messages: list[dict]) -> str | None:
         key = hashlib.sha256(json.dumps([self.client.model, messages]).encode()).hexdigest()
@@ -84,7 +85,8 @@ class Judge:
             return self.cache.values[key]
         try:
             reply = self.client.chat(messages, temperature=0.0, max_tokens=self.max_tokens).text
-        except TeacherError:
+        except TeacherError as exc:
+            self.failures.append(str(exc))
             return None  # counted as missing, like an unparseable reply
         self.cache.add({key: reply})
         return reply

@@ -182,7 +182,8 @@ def _norm_bytes(norm: nn.Module, hidden: int, w: int, trainable: bool) -> int:
 def estimate_activations(model: nn.Module, config, batch_size: int, seq_len: int, weights_bytes: int,
                          compute_bytes: int, loss: str, offload: bool = False) -> Activations:
     """`model`: the base model on the meta device; `config`: the RunConfig (method, LoRA, checkpointing); `loss`:
-    'plain', 'chunked' or 'fused' (devices.resolve_loss); `offload`: saved activations go to CPU memory."""
+    'plain', 'chunked' or 'fused' (devices.resolve_loss), or 'trl' (TRL's DPO and KTO: a fused head over the answer
+    positions); `offload`: saved activations go to CPU memory."""
     text = model.config.get_text_config()
     train = config.train
     method = train.method
@@ -205,6 +206,11 @@ def estimate_activations(model: nn.Module, config, batch_size: int, seq_len: int
     if loss == "plain":
         outside += tokens * hidden * c + head_copy + tokens * vocab * 4  # head input, weight copy, fp32 log-probs
         loss_working_set = tokens * vocab * (c + 4)  # the logits, then their fp32 upcast or gradient
+    elif loss == "trl":
+        # TRL's preference trainers add a fused head: only the answer positions go through it, in tiles, so no
+        # [tokens x vocabulary] logits exist; what stays is the head's input and one fp32 log-probability a token.
+        outside += tokens * (hidden * c + 4) + head_copy
+        loss_working_set = min(tokens, train.loss_chunk_size) * vocab * (c + 4)  # one tile's logits, in fp32 too
     else:
         outside += tokens * hidden * w  # the trained positions' hidden states
         if loss == "fused":

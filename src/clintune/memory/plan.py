@@ -4,6 +4,11 @@
 optimizer state + activations (saved and transient) + overhead. Gradients count in full because with gradient
 accumulation they stay allocated while the next micro-batch saves its activations.
 
+A preference stage plans what TRL does: DPO runs chosen and rejected through the model in one forward (twice the
+sequences), KTO the batch's answers; both through the fused head TRL adds (no full logits: the 'trl' loss), and
+their reference forwards without gradients before the policy's, so those add no saved activations; the reference's
+frozen copy of the adapter counts with the adapters.
+
 Overhead (GPUs only; a CPU run has none beyond its tensors): the CUDA context with the kernels and cuBLAS workspace
 that torch loads, taken as 0.5 GiB, plus 5% of what is allocated and freed every step (activations, gradients) for the
 caching allocator's fragmentation; weights and optimizer state are allocated once. Both are typical figures, not
@@ -12,7 +17,7 @@ measured here; `clintune memory --measure` on the GPU gives the real peak.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from torch import nn
 
@@ -58,8 +63,9 @@ class MemoryPlan:
 
 
 def plan_memory(model: nn.Module, config: RunConfig, precision: str, device: str = "cuda",
-                capacity: int | None = None, generate_tokens: int = 256) -> MemoryPlan:
-    """`model`: the base model built on the meta device; batch and length come from config.train."""
+                capacity: int | None = None, generate_tokens: int = 256, stage: str = "sft") -> MemoryPlan:
+    """`model`: the base model built on the meta device; batch and length come from config.train; `stage` is sft
+    (pretrain plans the same), dpo or kto."""
     train = config.train
     weights_dtype = resolve_weights_dtype(train.weights_dtype, train.method, precision)
     w = DTYPE_BYTES[weights_dtype]
@@ -68,8 +74,19 @@ def plan_memory(model: nn.Module, config: RunConfig, precision: str, device: str
     c = DTYPE_BYTES[precision] if precision != "fp32" else w
     sharded = config.distributed.fsdp != "off" or config.distributed.deepspeed_zero == 3
     loss = resolve_loss(train.loss, model, device, sharded)
+    sequences = train.batch_size
+    if stage in ("dpo", "kto"):
+        loss = "trl"
+        sequences *= 2 if stage == "dpo" else 1
+        reference = parts["adapters"]  # TRL's frozen copy of the SFT adapter, as PEFT made it
+        if train.method == "qlora":
+            # TRL casts a quantised model's trained adapter to bf16 (the QLoRA paper's choice), so its gradients and
+            # a torch optimizer's moments are bf16 too.
+            counts = replace(counts, trainable_tensors=[(n, 2, eight) for n, _, eight in counts.trainable_tensors])
+            parts.update({key: state_bytes(counts, config, w)[key] for key in ("adapters", "gradients", "optimizer")})
+        parts["adapters"] += reference
     offload = train.activation_offloading and device == "cuda"  # on a CPU there is nowhere else to put them
-    activations = estimate_activations(model, config, train.batch_size, train.max_length, w, c, loss, offload)
+    activations = estimate_activations(model, config, sequences, train.max_length, w, c, loss, offload)
     parts["activations"] = activations.total
     churn = parts["activations"] + parts["gradients"]  # allocated and freed every step: what fragments
     parts["overhead"] = CUDA_CONTEXT + int(ALLOCATOR_SLACK * churn) if device == "cuda" else 0
@@ -91,7 +108,8 @@ def _with(config: RunConfig, **train) -> RunConfig:
     return config.model_copy(update={"train": config.train.model_copy(update=train)})
 
 
-def suggest(model: nn.Module, config: RunConfig, precision: str, device: str, capacity: int) -> list[dict]:
+def suggest(model: nn.Module, config: RunConfig, precision: str, device: str, capacity: int,
+            stage: str = "sft") -> list[dict]:
     """Changes that bring the plan under `capacity`, least disruptive first, each with its own estimate; if no
     single change is enough, they are combined in that order until the plan fits."""
     train = config.train
@@ -127,13 +145,13 @@ def suggest(model: nn.Module, config: RunConfig, precision: str, device: str, ca
 
     suggestions, combined, names = [], {}, []
     for text, change in candidates:
-        total = plan_memory(model, _with(config, **change), precision, device).bytes["total"]
+        total = plan_memory(model, _with(config, **change), precision, device, stage=stage).bytes["total"]
         suggestions.append({"change": text, "overrides": overrides(change), "total": total, "fits": total <= capacity})
     if not any(s["fits"] for s in suggestions):
         for text, change in candidates:
             combined.update(change)
             names.append(text.split(" (")[0])
-            total = plan_memory(model, _with(config, **combined), precision, device).bytes["total"]
+            total = plan_memory(model, _with(config, **combined), precision, device, stage=stage).bytes["total"]
             if total <= capacity:
                 suggestions.append({"change": " + ".join(names), "overrides": overrides(combined), "total": total,
                                     "fits": True})
@@ -167,15 +185,16 @@ def check_plan(model: nn.Module, config: RunConfig, precision: str, device: str,
     from clintune.memory.measure import free_memory
 
     available = check.limit if check.limit is not None else free_memory(device)
-    plan = plan_memory(model, config, precision, device, available)
-    say(describe_plan(plan))
+    plans = {stage: plan_memory(model, config, precision, device, available, stage=stage) for stage in config.stages}
+    stage, plan = max(plans.items(), key=lambda item: item[1].bytes["total"])
+    say(describe_plan(plan) + (f" (stage {stage}, the largest)" if len(plans) > 1 else ""))
     if available is None or plan.bytes["total"] <= available * (1 + FIT_MARGIN):
         return plan
     need, have = plan.bytes["total"] / GIB, available / GIB
     if check.force:
         say(f"warning: the plan needs {need:.2f} GiB and {have:.2f} GiB is free; going on because of --force")
         return plan
-    for line in suggestion_lines(suggest(model, config, precision, device, available)):
+    for line in suggestion_lines(suggest(model, config, precision, device, available, stage)):
         say(line)
     where = f"the limit of {have:.3f} GiB" if check.limit is not None else f"{have:.3f} GiB free on the {device}"
     raise ClintuneError(f"the memory plan needs {need:.3f} GiB, more than {where}",

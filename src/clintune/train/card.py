@@ -19,15 +19,7 @@ def model_card(config: RunConfig, summary: dict, data_card: dict) -> str:
         "```python\nfrom transformers import AutoModelForCausalLM\n"
         "model = AutoModelForCausalLM.from_pretrained('model')\n```"
     )
-    preference = config.preference
-    dpo = ("" if "dpo" not in config.stages else
-           f"\n\n## Preference stage\nDPO (TRL's DPOTrainer; beta {preference.beta}, loss {preference.loss_type}, "
-           f"learning rate {preference.lr}) on pairs in `data/pairs.jsonl`: "
-           + (f"the file `{preference.pairs}`" if preference.pairs else
-              f"made from {preference.samples} answers sampled from the SFT model (temperature "
-              f"{preference.temperature}, seed {preference.seed}) to each of the first {preference.questions} training "
-              "questions, the gold answer chosen against an answer the note does not support or a wrong one")
-           + f". Reference model: {REFERENCE}.")
+    dpo = _preference_section(config, data_card.get("preference", {}))
     counts = data_card.get("counts", {})
     flagged = data_card.get("identifier_scan", {}).get("rows_with_findings", "?")
     return f"""---
@@ -62,3 +54,20 @@ template must be used at inference (clintune's generate, serve and chat do this)
 ```yaml
 {dump_config(config)}```
 """
+
+
+def _preference_section(config: RunConfig, described: dict) -> str:
+    stage = next((s for s in config.stages if s in ("dpo", "kto")), None)
+    if stage is None:
+        return ""
+    preference = config.preference
+    trainer, rows = ("DPO (TRL's DPOTrainer", "pairs in `data/pairs.jsonl`") if stage == "dpo" else (
+        "KTO (TRL's KTOTrainer", "answers labelled good or bad in `data/kto.jsonl`")
+    loss = preference.loss_type or ("sigmoid" if stage == "dpo" else "kto")
+    made = (f"the file `{preference.pairs}` (made by: {', '.join(described.get('made_by', ['unrecorded']))})"
+            if preference.pairs else
+            f"made from {preference.samples} answers sampled from the SFT model (temperature {preference.temperature}, "
+            f"seed {preference.seed}) to each of the first {preference.questions} training questions, scored against "
+            "the gold answer and the note (an answer the note does not support, or a wrong one, is the bad one)")
+    return (f"\n\n## Preference stage\n{trainer}; beta {preference.beta}, loss {loss}, learning rate {preference.lr}) "
+            f"on {rows}: {made}. Reference model: {REFERENCE}.")

@@ -23,7 +23,7 @@ from clintune.errors import ClintuneError
 from clintune.memory.plan import MemoryCheck
 from clintune.models.fetch import fetch_model
 from clintune.models.registry import KNOWN_MODELS
-from clintune.runs import read_status
+from clintune.runs import read_status, set_status
 from clintune.train.preference import MakePairs
 from clintune.train.run import Say, open_run, run_training
 
@@ -74,16 +74,22 @@ def relaunch(nproc: int, argv: list[str], run_dir: Path) -> None:
     log = run_dir / "launcher.log"
     with log.open("w", encoding="utf-8") as kept:
         process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, bufsize=1)
-        echoing = True
+        echoing, said = True, ""
         for line in process.stderr:
             kept.write(line)
             if line.startswith(_TRACEBACK_STARTS):
                 echoing = False
             if echoing:
                 sys.stderr.write(line)
+            if not said and line.startswith("error: "):
+                said = line.removeprefix("error: ").strip()
         code = process.wait()
     if code != 0:
-        error = read_status(run_dir).get("error", "")
+        status = read_status(run_dir)
+        error = status.get("error", "") or said
+        if status.get("status") == "running":
+            # The first rank to fail ends the others (torchrun stops them), maybe before rank 0 recorded why.
+            set_status(run_dir, "failed", error=error or f"a training process failed (exit code {code})")
         if " " in error:  # a rank's own one-line ClintuneError: what, where, how to fix
             raise ClintuneError(error)
         raise ClintuneError(f"a training process failed ({error or f'exit code {code}'})", where=str(log),

@@ -1,8 +1,15 @@
-"""Stage `dpo` (after `sft`): TRL's DPOTrainer on preference pairs, with the SFT model as the reference.
+"""Stages `dpo` and `kto` (after `sft`): TRL's DPOTrainer on pairs, TRL's KTOTrainer on single answers labelled good
+or bad, the SFT model as the reference of both.
 
-pairs (RUN/data/pairs.jsonl: from `preference.pairs`, or made once from the SFT model and kept, so a resumed run
-trains on the same ones) -> DPOTrainer, every default that matters set in `dpo_config` -> a check that TRL tokenized
-each pair as clintune's SFT did (the exact inference prompt, then the answer and the EOS) -> train.
+preference data (RUN/data/pairs.jsonl for dpo, RUN/data/kto.jsonl for kto: from `preference.pairs`, a user's file
+checked and scanned by the data layer, or made once from the SFT model and kept, so a resumed run trains on the same
+rows) -> the trainer, every default that matters set in `dpo_config` / `kto_config` -> a check that TRL tokenized each
+row as clintune's SFT did (the exact inference prompt, then the answer and the EOS) -> train.
+
+KTO needs no pairs, so answers a judge or the gold-answer check scored can be used as they are (`clintune pairs
+--kto`). Its loss compares each answer's reward with an estimate of the KL divergence between the policy and the
+reference, taken from mismatched prompt/answer pairs inside each batch: that is why a batch needs two rows or more
+and why the rows are read in order (shuffled once, seeded, before the trainer sees them).
 
 The reference: the model arrives as the SFT stage left it, a PEFT model whose adapter holds the SFT weights. TRL adds
 a frozen copy of that adapter, named "ref", and computes the reference log-probabilities with it active, so the
@@ -13,109 +20,146 @@ copy is not saved with the result.
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from datasets import Dataset
-from trl import DPOConfig, DPOTrainer
+from trl import DPOConfig, DPOTrainer, KTOConfig, KTOTrainer
 
 from clintune.config import RunConfig
+from clintune.data.preference import PreferenceData, Renderers, load_preference_file
+from clintune.devices import is_main_process
 from clintune.errors import ClintuneError
-from clintune.prompts.templates import encode_prompt
-from clintune.runs import write_jsonl
+from clintune.prompts.templates import encode_prompt, render_prompt
+from clintune.runs import write_json, write_jsonl
 
-# (model, tokenizer, training rows, generation cache file) -> pairs {"prompt", "chosen", "rejected", ...}; given by
-# the API layer, which owns the scoring (evaluate/pairs.py), so training never imports evaluation.
-MakePairs = Callable[[object, object, list[dict], Path], list[dict]]
+# (model, tokenizer, training rows, generation cache file) -> (DPO pairs, KTO rows), each row with its prompt rendered;
+# given by the API layer, which owns the scoring (evaluate/pairs.py), so training never imports evaluation.
+MakePairs = Callable[[object, object, list[dict], Path], tuple[list[dict], list[dict]]]
 REFERENCE = ("the SFT model: the SFT adapter's frozen copy (TRL's 'ref' adapter) on the same base weights, active "
              "only for the reference log-probabilities")
+KEPT_AS = {"dpo": "pairs.jsonl", "kto": "kto.jsonl"}
 
 
-def preference_pairs(config: RunConfig, model, tokenizer, rows: list[dict], run_dir: Path,
-                     make_pairs: MakePairs | None, say: Callable[[str], None]) -> Dataset:
-    """The pairs DPO trains on, kept in RUN/data/pairs.jsonl (a resumed run reads them back)."""
-    kept = run_dir / "data" / "pairs.jsonl"
+def preference_data(stage: str, config: RunConfig, model, tokenizer, rows: list[dict], run_dir: Path,
+                    make_pairs: MakePairs | None, say: Callable[[str], None]) -> Dataset:
+    """What stage `stage` ('dpo' or 'kto') trains on, kept in RUN/data (a resumed run reads it back) and described in
+    the data card."""
+    kept = run_dir / "data" / KEPT_AS[stage]
+    renderers = prompt_renderers(tokenizer, config)
     if kept.is_file():
-        pairs = _read_pairs(kept)
+        data = load_preference_file(kept, stage, renderers, config.data.allow_phi or "checked when first made")
     elif config.preference.pairs:
-        pairs = _read_pairs(Path(config.preference.pairs))
+        data = load_preference_file(config.preference.pairs, stage, renderers, config.data.allow_phi)
     else:
         if make_pairs is None:
-            raise ClintuneError("stage dpo needs pairs: none were given and none can be made here",
+            raise ClintuneError(f"stage {stage} needs preference data: none was given and none can be made here",
                                 fix="set preference.pairs to a file from `clintune pairs`, or train through "
                                 "`clintune train`")
-        say(f"stage dpo: making pairs from {config.preference.samples} sampled answers to each of "
-            f"{min(len(rows), config.preference.questions or len(rows))} training questions")
-        pairs = make_pairs(model, tokenizer, rows[:config.preference.questions], run_dir / "data" / "pairs-cache.jsonl")
-        if not pairs:
-            raise ClintuneError("no sampled answer was ungrounded or wrong, so no preference pair could be made",
+        count = min(len(rows), config.preference.questions or len(rows))
+        say(f"stage {stage}: scoring {config.preference.samples} sampled answers to each of {count} training "
+            "questions")
+        pairs, labelled = make_pairs(model, tokenizer, rows[:config.preference.questions],
+                                     run_dir / "data" / "pairs-cache.jsonl")
+        made = pairs if stage == "dpo" else labelled
+        if not made or (stage == "kto" and len({row["label"] for row in made}) < 2):
+            raise ClintuneError("no sampled answer was ungrounded or wrong, so there is nothing to prefer against",
                                 fix="raise preference.samples or preference.temperature")
-    write_jsonl(kept, pairs)
-    fitting = [p for p in pairs if _longest(tokenizer, p, config.prompt.chat) <= config.train.max_length]
-    if len(fitting) < len(pairs):
-        say(f"stage dpo: {len(pairs) - len(fitting)} of {len(pairs)} pairs are longer than train.max_length="
-            f"{config.train.max_length} and are left out (DPO never cuts an answer)")
+        data = PreferenceData(made, "made from the SFT model's sampled answers", "standard",
+                              {"findings": 0, "note": "made from the training data, which was scanned"})
+    if not kept.is_file() and is_main_process():  # a resumed run found it there; under torchrun rank 0 writes
+        write_jsonl(kept, data.rows)
+        _describe_in_data_card(run_dir, stage, data)
+    return _fitting(stage, data.rows, tokenizer, config, say)
+
+
+def prompt_renderers(tokenizer, config: RunConfig) -> Renderers:
+    def messages(turns: list[dict]) -> str:
+        if not getattr(tokenizer, "chat_template", None):
+            raise ClintuneError("conversational preference rows need the model's chat template, and it has none",
+                                fix="write the rows with note and question, or prompt as text")
+        return tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
+
+    return Renderers(lambda note, question: render_prompt(tokenizer, note, question, config.prompt.template,
+                                                          config.prompt.chat), messages)
+
+
+def _describe_in_data_card(run_dir: Path, stage: str, data: PreferenceData) -> None:
+    path = run_dir / "data" / "data_card.json"
+    card = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    write_json(path, {**card, "preference": {"stage": stage, "kept_as": KEPT_AS[stage], **data.card()}})
+
+
+def _fitting(stage: str, rows: list[dict], tokenizer, config: RunConfig, say: Callable[[str], None]) -> Dataset:
+    answers = ("chosen", "rejected") if stage == "dpo" else ("completion",)
+    fitting = [r for r in rows if _longest(tokenizer, r, answers, config.prompt.chat) <= config.train.max_length]
+    if len(fitting) < len(rows):
+        say(f"stage {stage}: {len(rows) - len(fitting)} of {len(rows)} rows are longer than train.max_length="
+            f"{config.train.max_length} and are left out (a preference stage never cuts an answer)")
     if not fitting:
-        raise ClintuneError("every preference pair is longer than train.max_length", fix="raise train.max_length")
-    return Dataset.from_list([{"prompt": p["prompt"], "chosen": p["chosen"], "rejected": p["rejected"]}
-                              for p in fitting])
+        raise ClintuneError(f"every stage {stage} row is longer than train.max_length", fix="raise train.max_length")
+    columns = ["prompt", *answers] + (["label"] if stage == "kto" else [])
+    fitting = [{key: row[key] for key in columns} for row in fitting]
+    if stage == "kto":  # KTO reads its rows in order (its KL term pairs neighbours): mix the questions first
+        random.Random(config.preference.seed).shuffle(fitting)
+        labels = {row["label"] for row in fitting}
+        if len(labels) < 2:
+            raise ClintuneError(f"stage kto needs good and bad answers; every row is labelled {labels.pop()}",
+                                fix="add rows with the other label")
+    return Dataset.from_list(fitting)
 
 
-def _longest(tokenizer, pair: dict, chat: bool) -> int:
-    prompt = len(encode_prompt(tokenizer, pair["prompt"], chat))
-    return prompt + 1 + max(len(tokenizer(pair[side], add_special_tokens=False)["input_ids"])
-                            for side in ("chosen", "rejected"))
+def _longest(tokenizer, row: dict, answers: tuple[str, ...], chat: bool) -> int:
+    prompt = len(encode_prompt(tokenizer, row["prompt"], chat))
+    return prompt + 1 + max(len(tokenizer(row[side], add_special_tokens=False)["input_ids"]) for side in answers)
 
 
-def _read_pairs(path: Path) -> list[dict]:
-    if not path.is_file():
-        raise ClintuneError("the preference pairs file does not exist", where=str(path),
-                            fix="write it with `clintune pairs --run RUN --out FILE`")
-    pairs = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ClintuneError(f"invalid JSON ({exc.msg})", where=f"{path}:{number}", fix="fix that line") from None
-        missing = [key for key in ("prompt", "chosen", "rejected") if not isinstance(row.get(key), str)]
-        if missing:
-            raise ClintuneError(f"a pair needs text fields prompt, chosen and rejected; {', '.join(missing)} missing",
-                                where=f"{path}:{number}", fix="write rows as `clintune pairs` does")
-        pairs.append(row)
-    if not pairs:
-        raise ClintuneError("the preference pairs file is empty", where=str(path), fix="make pairs first")
-    return pairs
-
-
-def dpo_trainer(model, tokenizer, pairs: Dataset, config: RunConfig, args: DPOConfig,
-                callbacks: Sequence) -> DPOTrainer:
-    """TRL's trainer on the SFT model, checked to train on exactly the sequences SFT did."""
+def preference_trainer(stage: str, model, tokenizer, rows: Dataset, config: RunConfig, args, callbacks: Sequence):
+    """TRL's DPOTrainer or KTOTrainer on the SFT model, checked to train on exactly the sequences SFT did."""
     if not hasattr(model, "peft_config"):
-        raise ClintuneError("stage dpo needs the SFT adapter", fix="train with train.method lora, qlora or dora")
+        raise ClintuneError(f"stage {stage} needs the SFT adapter", fix="train with train.method lora, qlora or dora")
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-    trainer = DPOTrainer(model=model, args=args, train_dataset=pairs, processing_class=tokenizer,
-                         callbacks=list(callbacks))
+    trainer_class, answers = (DPOTrainer, ("chosen", "rejected")) if stage == "dpo" else (KTOTrainer, ("completion",))
+    trainer = trainer_class(model=model, args=args, train_dataset=rows, processing_class=tokenizer,
+                            callbacks=list(callbacks))
     trainer.remove_callback(PrinterCallback)  # the Rich bar, train.log and metrics.jsonl report instead
     trainer.remove_callback(ProgressCallback)
-    _check_tokenized_as_sft(trainer.train_dataset, pairs, tokenizer, config.prompt.chat, config.train.max_length)
+    check_tokenized_as_sft(trainer.train_dataset, rows, tokenizer, config, answers)
     return trainer
 
 
 def dpo_config(config: RunConfig, output_dir: Path, device: str, precision: str) -> DPOConfig:
     """Every DPOConfig default that matters, explicitly."""
+    return DPOConfig(**trainer_arguments(config, output_dir, device, precision),
+                     loss_type=[config.preference.loss_type or "sigmoid"],
+                     truncation_mode="keep_start",  # never used: check_tokenized_as_sft refuses a pair over max_length
+                     precompute_ref_log_probs=False)  # the reference runs beside the policy, step by step
+
+
+def kto_config(config: RunConfig, output_dir: Path, device: str, precision: str) -> KTOConfig:
+    """Every KTOConfig default that matters, explicitly."""
+    preference = config.preference
+    return KTOConfig(**trainer_arguments(config, output_dir, device, precision),
+                     loss_type=preference.loss_type or "kto",
+                     desirable_weight=preference.desirable_weight,
+                     undesirable_weight=preference.undesirable_weight,
+                     train_sampling_strategy="sequential",  # the KL estimate pairs each row with its neighbour
+                     precompute_ref_log_probs=False)
+
+
+def trainer_arguments(config: RunConfig, output_dir: Path, device: str, precision: str) -> dict:
+    """What DPOConfig and KTOConfig share, every default that matters set: the preference section's beta, learning
+    rate and epochs, the train section's batch, schedule, optimizer, precision and checkpointing."""
     train, preference = config.train, config.preference
-    return DPOConfig(
+    return dict(
         output_dir=str(output_dir),
         beta=preference.beta,
-        loss_type=[preference.loss_type],
         learning_rate=preference.lr,
         num_train_epochs=preference.epochs,
         max_steps=train.max_steps,
-        max_length=train.max_length,  # checked below: no pair may be cut
-        truncation_mode="keep_start",
+        max_length=train.max_length,
         per_device_train_batch_size=train.batch_size,
         gradient_accumulation_steps=train.grad_accum,
         lr_scheduler_type=train.scheduler,
@@ -126,7 +170,6 @@ def dpo_config(config: RunConfig, output_dir: Path, device: str, precision: str)
         bf16=precision == "bf16",
         fp16=precision == "fp16",
         use_cpu=device == "cpu",
-        precompute_ref_log_probs=False,  # the reference runs beside the policy, step by step
         sync_ref_model=False,
         disable_dropout=True,
         activation_checkpointing=train.gradient_checkpointing,
@@ -145,20 +188,24 @@ def dpo_config(config: RunConfig, output_dir: Path, device: str, precision: str)
     )
 
 
-def _check_tokenized_as_sft(tokenized: Dataset, pairs: Dataset, tokenizer, chat: bool, max_length: int) -> None:
+def check_tokenized_as_sft(tokenized: Dataset, rows: Dataset, tokenizer, config: RunConfig,
+                           answers: tuple[str, ...]) -> None:
     """TRL tokenizes prompt and prompt + answer itself; refuse to train when that differs from the SFT stage's
-    sequences (the inference prompt, token for token, then the answer's tokens and the EOS)."""
-    for index, (row, pair) in enumerate(zip(tokenized, pairs, strict=True)):
-        prompt = encode_prompt(tokenizer, pair["prompt"], chat)
+    sequences (the inference prompt, token for token, then the answer's tokens and the EOS) or would be cut."""
+    chat, max_length = config.prompt.chat, config.train.max_length
+    if len(tokenized) != len(rows):
+        raise ClintuneError(f"TRL kept {len(tokenized)} of {len(rows)} rows", fix="raise train.max_length")
+    for index, (row, given) in enumerate(zip(tokenized, rows, strict=True)):
+        prompt = encode_prompt(tokenizer, given["prompt"], chat)
         if row["prompt_ids"] != prompt:
-            raise ClintuneError(f"pair {index}: TRL's tokens for the prompt differ from the inference prompt's",
+            raise ClintuneError(f"row {index}: TRL's tokens for the prompt differ from the inference prompt's",
                                 fix="report this with the model name; the SFT stage's model is kept in stages/sft")
-        for side in ("chosen", "rejected"):
-            answer = tokenizer(pair[side], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        for side in answers:
+            answer = tokenizer(given[side], add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
             if row[f"{side}_ids"] != answer:
-                raise ClintuneError(f"pair {index}: TRL's tokens for the {side} answer differ from the SFT stage's",
+                raise ClintuneError(f"row {index}: TRL's tokens for the {side} answer differ from the SFT stage's",
                                     fix="report this with the model name")
-        length = len(prompt) + max(len(row["chosen_ids"]), len(row["rejected_ids"]))
+        length = len(prompt) + max(len(row[f"{side}_ids"]) for side in answers)
         if length > max_length:
-            raise ClintuneError(f"pair {index} is {length} tokens, over train.max_length={max_length}; DPO would cut "
+            raise ClintuneError(f"row {index} is {length} tokens, over train.max_length={max_length}; TRL would cut "
                                 "its answers", fix="raise train.max_length")

@@ -24,7 +24,7 @@ from safetensors.torch import load_file
 from transformers import TrainerCallback
 from transformers.integrations import TensorBoardCallback
 
-from clintune.config import RunConfig, dump_config, load_config
+from clintune.config import PREFERENCE_STAGES, RunConfig, dump_config, load_config
 from clintune.data.prepare import Prepared, load_for_training, prepare, write_prepared
 from clintune.devices import detect_device, in_distributed_launch, is_main_process, resolve_precision
 from clintune.errors import ClintuneError, write_failure
@@ -41,7 +41,7 @@ from clintune.train.card import model_card
 from clintune.train.collator import BlockCollator, LeftPaddingCollator, PaddingFreeCollator
 from clintune.train.loss_plot import plot_stage_losses
 from clintune.train.methods import describe, model_for_method
-from clintune.train.preference import MakePairs, dpo_config, dpo_trainer, preference_pairs
+from clintune.train.preference import MakePairs, dpo_config, kto_config, preference_data, preference_trainer
 from clintune.train.resume import checkpoint_step, discard_incomplete, drop_logged_after, last_complete_checkpoint
 from clintune.train.stages import encode_sft, note_blocks
 from clintune.train.trainer import ClintuneTrainer, StepOptions, trainer_config
@@ -171,12 +171,9 @@ def train_stages(config: RunConfig, tokenizer, train_rows: Dataset, run_dir: Pat
                 say(f"stage {stage}: resuming from {start_from}")
                 if is_main_process():
                     drop_logged_after(run_dir / "metrics.jsonl", stage, checkpoint_step(start_from))
-        if stage == "dpo":
-            pairs = preference_pairs(config, model, tokenizer, train_rows.to_list(), run_dir, make_pairs, say)
-            trainer = dpo_trainer(model, tokenizer, pairs, config, dpo_config(config, checkpoints, device, precision),
-                                  _callbacks(stage, run_dir, callbacks))
-            say(f"stage dpo: {len(pairs)} pairs, beta {config.preference.beta}, loss {config.preference.loss_type}; "
-                "reference: the SFT adapter's frozen copy")
+        if stage in PREFERENCE_STAGES:
+            trainer = _preference_trainer(stage, model, tokenizer, train_rows, config, run_dir, device, precision,
+                                          callbacks, make_pairs, say)
         else:
             trainer = _trainer_for(stage, model, tokenizer, datasets[stage], config, run_dir, device, precision,
                                    callbacks)
@@ -242,8 +239,8 @@ def stage_datasets(tokenizer, train_rows: Dataset, config: RunConfig) -> dict[st
     """Everything each stage trains on, built (and checked) before the first step of the first stage."""
     built = {}
     for stage in config.stages:
-        if stage == "dpo":
-            continue  # its pairs come from the SFT stage's model, after that stage
+        if stage in PREFERENCE_STAGES:
+            continue  # its data may come from the SFT stage's model, after that stage
         if stage == "pretrain":
             block = config.pretrain.block_size or config.train.max_length
             built[stage] = note_blocks(tokenizer, list(train_rows["note"]), block)
@@ -299,6 +296,20 @@ def _trainer_for(stage, model, tokenizer, data, config, run_dir, device, precisi
 
     trainer.remove_callback(PrinterCallback)
     trainer.remove_callback(ProgressCallback)
+    return trainer
+
+
+def _preference_trainer(stage, model, tokenizer, train_rows, config, run_dir, device, precision, callbacks, make_pairs,
+                        say):
+    data = preference_data(stage, config, model, tokenizer, train_rows.to_list(), run_dir, make_pairs, say)
+    arguments = (dpo_config if stage == "dpo" else kto_config)(config, run_dir / "checkpoints" / stage, device,
+                                                               precision)
+    trainer = preference_trainer(stage, model, tokenizer, data, config, arguments,
+                                 _callbacks(stage, run_dir, callbacks))
+    what = "pairs" if stage == "dpo" else f"answers ({sum(data['label'])} good)"
+    loss = config.preference.loss_type or ("sigmoid" if stage == "dpo" else "kto")
+    say(f"stage {stage}: {len(data)} {what}, beta {config.preference.beta}, loss {loss}; "
+        "reference: the SFT adapter's frozen copy")
     return trainer
 
 
