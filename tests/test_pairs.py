@@ -108,14 +108,14 @@ def test_a_real_clintune_serve_as_the_judge_is_asked_and_a_judge_that_follows_th
     process, url = start_server(_position_judge(tiny_model_dir, tmp_path / "judge"))
     try:
         name = httpx.get(f"{url}/v1/models", timeout=30).json()["data"][0]["id"]
-        result = cli("pairs", "--run", str(tuned_run), "--out", str(tmp_path / "p.jsonl"), "--questions", "4",
+        result = cli("pairs", "--run", str(tuned_run), "--out", str(tmp_path / "p.jsonl"), "--questions", "2",
                      "--samples", "2", "--max-new-tokens", "8", "--judge", f"{url}/v1", "--judge-model", name,
                      "--judge-max-tokens", "16")
     finally:
         process.terminate()
         log = process.communicate(timeout=30)[1]
     assert result.returncode == 2 and "Traceback" not in result.stderr
-    assert "the judge separated no two answers to any of 4 questions (4 not confirmed in both orders" \
+    assert "the judge separated no two answers to any of 2 questions (2 not confirmed in both orders" \
         in result.stderr, result.stderr[-1500:]
-    assert log.count("POST /v1/chat/completions 200") == 4 + 2 * 4  # graded, then both orders of each would-be pair
+    assert log.count("POST /v1/chat/completions 200") == 2 + 2 * 2  # graded, then both orders of each would-be pair
     assert not (tmp_path / "p.jsonl").exists()
