@@ -22,7 +22,7 @@ def _write(path, rows):
 def test_every_dpo_shape_becomes_the_rendered_prompt_and_the_answers(tmp_path):
     shapes = {
         "clintune": {"note": NOTE, "question": "Which antibiotic?", "chosen": "Ceftriaxone.", "rejected": "Viperin.",
-                     "made_by": {"method": "judge"}},
+                     "made_by": {"method": "judge", "judge_model": "gpt-4o", "scores": [4, 1]}},
         "standard": {"prompt": "NOTE x | Q y | A:", "chosen": "Ceftriaxone.", "rejected": "Viperin."},
         "conversational": {"prompt": [{"role": "user", "content": "Which antibiotic?"}],
                            "chosen": [{"role": "assistant", "content": "Ceftriaxone."}],
@@ -41,7 +41,7 @@ def test_every_dpo_shape_becomes_the_rendered_prompt_and_the_answers(tmp_path):
         assert (data.rows[0]["chosen"], data.rows[0]["rejected"]) == ("Ceftriaxone.", "Viperin.")
     data = load_preference_file(_write(tmp_path / "implicit.jsonl", [implicit]), "dpo", RENDER)
     assert data.rows[0]["prompt"] == "<system>Be brief.<user>Which?<assistant>"
-    assert load_preference_file(tmp_path / "clintune.jsonl", "dpo", RENDER).card()["made_by"] == ["judge"]
+    assert load_preference_file(tmp_path / "clintune.jsonl", "dpo", RENDER).card()["made_by"] == ["judge (gpt-4o)"]
 
 
 def test_kto_rows_in_jsonl_csv_and_parquet(tmp_path):
@@ -97,3 +97,16 @@ def test_unreadable_files_are_one_line(tmp_path):
                        (tmp_path / "none.jsonl", "does not exist")):
         with pytest.raises(ClintuneError, match=said):
             load_preference_file(path, "dpo", RENDER)
+
+
+def test_data_validate_pairs_checks_a_file_before_training(cli, tmp_path):
+    path = _write(tmp_path / "p.jsonl", [{"note": NOTE, "question": "Which antibiotic?", "chosen": "Ceftriaxone.",
+                                          "rejected": "Viperin.", "made_by": {"method": "gold"}}])
+    usable = cli("data", "validate-pairs", str(path))
+    assert usable.returncode == 0, usable.stderr
+    assert "1 dpo rows (clintune shape; made by gold; no identifiers)" in usable.stdout and "usable" in usable.stdout
+    phone = "(617) 555-0143"
+    _write(path, [{"prompt": "Who to call?", "completion": f"Call {phone}.", "label": True}])
+    refused = cli("data", "validate-pairs", str(path), "--stage", "kto")
+    assert refused.returncode == 2 and "patient identifiers (phone 1)" in refused.stderr
+    assert "555" not in refused.stderr + refused.stdout and "Traceback" not in refused.stderr

@@ -37,6 +37,7 @@ from clintune.api.data import (
     stats,
     synthesize,
     validate,
+    validate_preference,
 )
 from clintune.api.demo import DEMO_OVERRIDES, QUICK_OVERRIDES, demo
 from clintune.api.evaluate import (
@@ -85,5 +86,5 @@ __all__ = [
     "models_folder", "note_kinds", "pairs", "PhiScan", "plan_memory", "prepare", "PreparedData", "preview",
     "QUICK_OVERRIDES",
     "recipe_text", "recipes", "render_prompt", "RenderedPrompt", "report", "RunConfig", "scan_phi", "score",
-    "score_file", "serve", "server_app", "stats", "synthesize", "train", "validate",
+    "score_file", "serve", "server_app", "stats", "synthesize", "train", "validate", "validate_preference",
 ]

@@ -33,6 +33,30 @@ def validate(path: str | Path, columns: str | dict | None = None, notes_only: bo
     return validate_loaded(load(path, columns, notes_only, strict, clean_export), max_note_chars)
 
 
+def validate_preference(path: str | Path, stage: str = "dpo", tokenizer: str | None = None,
+                        template: str = "asclepius", chat: bool = True, allow_phi: str | None = None):
+    """Is a preference file usable for stage `stage` ('dpo' or 'kto')? Every row checked and the identifier scan
+    run as training does; returns a `PreferenceData` (`.rows` with the prompts rendered, `.shape`, `.card()`), or
+    raises a one-line ClintuneError. With `tokenizer`, prompts are rendered as that model will see them; without,
+    note and question (or the messages) are joined as plain text, which is enough to check and scan them."""
+    from clintune.data.preference import Renderers, load_preference_file
+
+    if stage not in ("dpo", "kto"):
+        raise ClintuneError(f"unknown stage '{stage}'", fix="use dpo or kto")
+    tok = _tokenizer(tokenizer)
+    if tok is None:
+        render = Renderers(lambda note, question: f"{note}\n\n{question}",
+                           lambda messages: "\n\n".join(m["content"] for m in messages))
+    else:
+        from clintune.prompts.templates import render_prompt as render_text
+
+        def messages_text(messages: list[dict]) -> str:
+            return tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+        render = Renderers(lambda note, question: render_text(tok, note, question, template, chat), messages_text)
+    return load_preference_file(path, stage, render, allow_phi)
+
+
 def stats(path: str | Path, columns: str | dict | None = None, tokenizer: str | None = None,
           template: str = "asclepius", chat: bool = True, plot: Path | None = None, strict: bool = False,
           clean_export: bool = False) -> tuple[dict, list[str]]:

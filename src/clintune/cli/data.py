@@ -64,6 +64,25 @@ def validate_cmd(path: PathArg, columns: ColumnsOpt = None,
         raise typer.Exit(USER_ERROR_EXIT_CODE)
 
 
+@data_app.command("validate-pairs")
+def validate_pairs_cmd(path: PathArg,
+                       stage: Annotated[str, typer.Option("--stage", help="dpo (prompt, chosen, rejected) or kto "
+                                                          "(prompt, completion, label).")] = "dpo",
+                       tokenizer: TokenizerOpt = None, template: TemplateOpt = "asclepius", chat: ChatOpt = True,
+                       allow_phi: Annotated[str | None, typer.Option("--allow-phi", help="Accept identifiers, for "
+                                                                     "this reason.")] = None,
+                       as_json: JsonOpt = False):
+    """Check a preference file before a dpo or kto stage: every row, its shape, and the identifier scan."""
+    data = api.validate_preference(path, stage, tokenizer, template, chat, allow_phi)
+    if as_json:
+        _print_json(data.card())
+        return
+    scan = data.scan
+    found = f"{scan['findings']} identifiers allowed ({allow_phi})" if scan.get("findings") else "no identifiers"
+    out.print(Text.assemble(f"{len(data.rows):,} {stage} rows ({data.shape} shape; made by "
+                            f"{', '.join(data.card()['made_by'])}; {found}) in {path}: ", styled("usable", "green")))
+
+
 @data_app.command("stats")
 def stats_cmd(path: PathArg, columns: ColumnsOpt = None, tokenizer: TokenizerOpt = None,
               template: TemplateOpt = "asclepius", chat: ChatOpt = True,

@@ -51,10 +51,15 @@ class PreferenceData:
     scan: dict = field(default_factory=dict)
 
     def card(self) -> dict:
-        made = sorted({json.dumps(r["made_by"], sort_keys=True) for r in self.rows if "made_by" in r})
-        how = sorted({json.loads(m).get("method", "?") for m in made})
+        how = sorted({_how(r["made_by"]) for r in self.rows if isinstance(r.get("made_by"), dict)})
         return {"source": self.source, "rows": len(self.rows), "shape": self.shape, "made_by": how or ["unrecorded"],
                 "identifier_scan": self.scan}
+
+
+def _how(made_by: dict) -> str:
+    """'gold', or 'judge (MODEL)': how a row was made, for the data card."""
+    method = str(made_by.get("method", "unrecorded"))
+    return f"{method} ({made_by['judge_model']})" if made_by.get("judge_model") else method
 
 
 def load_preference_file(path: str | Path, stage: str, render: Renderers, allow_phi: str | None = None
