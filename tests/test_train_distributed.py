@@ -49,3 +49,19 @@ def test_from_python_more_than_one_process_asks_for_a_launcher(tiny_model_dir, t
         api.train(config, out=tmp_path / "run")
     assert "torchrun --nproc_per_node" in error.value.one_line()
     assert not (tmp_path / "run").exists()  # refused before anything was written
+
+
+def test_ranks_that_fail_before_writing_anything_leave_the_run_recorded_failed(tmp_path):
+    # The first rank to fail makes torchrun stop the others, so rank 0 may never record why; the launcher does.
+    # Here every rank fails before any of them writes run.json: the order of the ranks cannot matter.
+    import pytest
+
+    from clintune.errors import ClintuneError
+    from clintune.train.launch import relaunch
+
+    run = tmp_path / "run"
+    run.mkdir()
+    with pytest.raises(ClintuneError, match="no recipe file or shipped recipe named 'no-such-recipe'"):
+        relaunch(2, ["train", "no-such-recipe", "--out", str(run)], run)
+    status = json.loads((run / "run.json").read_text())
+    assert status["status"] == "failed" and "no-such-recipe" in status["error"]

@@ -87,8 +87,9 @@ def relaunch(nproc: int, argv: list[str], run_dir: Path) -> None:
     if code != 0:
         status = read_status(run_dir)
         error = status.get("error", "") or said
-        if status.get("status") == "running":
-            # The first rank to fail ends the others (torchrun stops them), maybe before rank 0 recorded why.
+        if status.get("status") != "failed":
+            # The first rank to fail ends the others (torchrun stops them), maybe before rank 0 recorded why, or
+            # before it wrote run.json at all.
             set_status(run_dir, "failed", error=error or f"a training process failed (exit code {code})")
         if " " in error:  # a rank's own one-line ClintuneError: what, where, how to fix
             raise ClintuneError(error)
