@@ -102,20 +102,24 @@ def _position_judge(tiny_model_dir, out):
 
 
 def test_a_real_clintune_serve_as_the_judge_is_asked_and_a_judge_that_follows_the_position_makes_no_pair(
-        cli, tuned_run, tiny_model_dir, start_server, tmp_path):
+        tuned_run, tiny_model_dir, start_server, tmp_path):
     """The judge is a real `clintune serve` of a model that grades whatever stands in position A best: its grades
     are read, and because it prefers position A in both orders, the pairwise check confirms no pair."""
+    import pytest
+
+    from clintune import api
+    from clintune.errors import ClintuneError
+
     process, url = start_server(_position_judge(tiny_model_dir, tmp_path / "judge"))
     try:
         name = httpx.get(f"{url}/v1/models", timeout=30).json()["data"][0]["id"]
-        result = cli("pairs", "--run", str(tuned_run), "--out", str(tmp_path / "p.jsonl"), "--questions", "2",
-                     "--samples", "2", "--max-new-tokens", "8", "--judge", f"{url}/v1", "--judge-model", name,
-                     "--judge-max-tokens", "16")
+        with pytest.raises(ClintuneError) as refused:  # in process: the command line is the echo judge test's
+            api.pairs(tuned_run, tmp_path / "p.jsonl", samples=2, questions=2, max_new_tokens=8,
+                      judge=api.JudgeSettings(f"{url}/v1", name, max_tokens=16), say=lambda _: None)
     finally:
         process.terminate()
         log = process.communicate(timeout=30)[1]
-    assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "the judge separated no two answers to any of 2 questions (2 not confirmed in both orders" \
-        in result.stderr, result.stderr[-1500:]
+        in refused.value.one_line()
     assert log.count("POST /v1/chat/completions 200") == 2 + 2 * 2  # graded, then both orders of each would-be pair
     assert not (tmp_path / "p.jsonl").exists()
