@@ -36,6 +36,20 @@ def test_unknown_config_key_is_one_line_with_a_suggestion(cli):
     _assert_one_line_user_error(cli("config", "show", "lora.rank=8"), "unknown config key 'lora.rank'", "lora.r")
 
 
+def test_help_and_a_mistake_in_the_config_answer_before_the_training_stack_loads():
+    """torch, transformers and TRL take seconds to import: `clintune --help` and a config mistake must not wait."""
+    import os
+    import subprocess
+    import sys
+
+    for args in (["--help"], ["train", "demo", "train.lrr=1"]):
+        result = subprocess.run([sys.executable, "-X", "importtime", "-m", "clintune", *args], capture_output=True,
+                                text=True, env=os.environ, timeout=120)
+        imported = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import")}
+        assert "clintune.cli" in imported and not imported & {"torch", "transformers", "trl", "peft", "datasets"}
+    assert result.returncode == 2 and "did you mean 'train.lr'" in result.stderr
+
+
 def test_unknown_option_is_exit_2_without_traceback(cli):
     result = cli("demo", "--no-such-option")
     assert result.returncode == 2 and "Traceback" not in result.stderr

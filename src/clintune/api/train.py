@@ -42,9 +42,7 @@ def train(config: RunConfig | str | Path, overrides: Sequence[str] = (), out: Pa
     they hear of in `on_save` is already committed), as `callbacks=` is for a TRL or HF trainer.
     With distributed.nproc > 1 the CLI relaunches its own command line (`relaunch_argv`) under torchrun; from
     Python, start the script itself with torchrun."""
-    from clintune.memory.plan import MemoryCheck
     from clintune.memory.units import parse_size
-    from clintune.train.launch import train_command
 
     if not isinstance(config, RunConfig):
         config = load_config(config, overrides)
@@ -56,6 +54,10 @@ def train(config: RunConfig | str | Path, overrides: Sequence[str] = (), out: Pa
         limit = parse_size(max_memory) if max_memory else None
     except ValueError as exc:
         raise ClintuneError(f"--max-memory {exc}", fix="write it like 12GiB") from None
+    # The training stack (torch, transformers, TRL) loads once the config is known good: a mistake is reported at once.
+    from clintune.memory.plan import MemoryCheck
+    from clintune.train.launch import train_command
+
     return train_command(config, Path(out) if out else None, resume, say, MemoryCheck(limit, force),
                          list(relaunch_argv) if relaunch_argv is not None else None, callbacks,
                          _pair_maker(config) if set(config.stages) & {"dpo", "kto"} else None)

@@ -16,12 +16,14 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from clintune.errors import ClintuneError
 from clintune.export.modelfile import modelfile_text, ollama_template, stop_words
-from clintune.export.verify import Check, held_out_prompts, verify_gguf
-from clintune.models.load import load_trained
 from clintune.runs import check_new_folder, staged_folder, write_json, write_text
+
+if TYPE_CHECKING:
+    from clintune.export.verify import Check
 
 Say = Callable[[str], None]
 TYPES = ("f16", "bf16", "q8_0")
@@ -38,6 +40,10 @@ class GgufExport:
 
 
 def export_gguf(run_dir: Path, out: Path | None = None, type: str = "f16", say: Say = print) -> GgufExport:
+    # torch and transformers load here, not at import: `clintune --help` and a refusal at the door stay quick.
+    from clintune.export.verify import held_out_prompts, verify_gguf
+    from clintune.models.load import load_trained
+
     if type not in TYPES:
         raise ClintuneError(f"unknown --type '{type}'", fix=f"use one of: {', '.join(TYPES)}")
     converter = converter_script()
