@@ -124,6 +124,7 @@ def test_the_estimate_matches_real_training_steps(tiny_model_dir, overrides):
     ("dpo", ["train.method=lora"]),
     ("dpo", ["train.method=qlora"]),  # TRL casts the trained adapter to bf16, its reference copy stays fp32
     ("kto", ["train.method=lora", "train.gradient_checkpointing=true"]),
+    ("dpo", ["train.method=dora"]),
 ])
 def test_the_preference_stages_estimate_matches_trls_own_steps(tiny_model_dir, stage, overrides):
     config = load_config(None, [f"model.name={tiny_model_dir}", "train.precision=bf16", "train.max_length=128",
@@ -134,7 +135,9 @@ def test_the_preference_stages_estimate_matches_trls_own_steps(tiny_model_dir, s
     got = measured["bytes"]
     for key in ("weights", "quant_constants", "adapters", "gradients", "optimizer"):
         assert plan.bytes[key] == got[key], key  # the reference adapter's copy included
-    assert abs(plan.activations_saved - got["activations"]) <= 0.15 * got["activations"]
+    # Within 5%: with PEFT's input casting on (TRL's default, switched off by clintune's trainers) each fp32 adapter
+    # kept its own bf16 copy of its input, 16% more than planned for LoRA here.
+    assert abs(plan.activations_saved - got["activations"]) <= 0.05 * got["activations"]
     base = meta_model(model_config_from(str(tiny_model_dir)))
     sft = plan_memory(base, config, measured["precision"], "cpu")
     assert plan.bytes["adapters"] > sft.bytes["adapters"]  # the reference copy

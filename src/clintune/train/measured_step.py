@@ -110,9 +110,8 @@ def measure_preference(model_dir: str, config: RunConfig, stage: str, batch_size
     tokens that fill `seq_len` (the length TRL's tokens came to is reported as `seq_len`)."""
     from peft import PeftModel
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
-    from trl import DPOTrainer, KTOTrainer
 
-    from clintune.train.preference import dpo_config, kto_config
+    from clintune.train.preference import TRAINERS, dpo_config, kto_config
 
     device, precision, config, tokenizer, model = _setup(model_dir, config, batch_size, seq_len, steps)
     if not isinstance(model, PeftModel):
@@ -128,9 +127,8 @@ def measure_preference(model_dir: str, config: RunConfig, stage: str, batch_size
         data = Dataset.from_list([{"prompt": prompt, "completion": answer, "label": i % 2 == 0} for i in range(rows)])
     state = _StateAfterStep()
     meter = SavedTensorMeter(model)
-    trainer_class = DPOTrainer if stage == "dpo" else KTOTrainer
 
-    class Metered(trainer_class):
+    class Metered(TRAINERS[stage]):  # the trainer `clintune train` runs
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             with meter:
                 result = super().compute_loss(model, inputs, return_outputs, num_items_in_batch)

@@ -11,6 +11,10 @@ KTO needs no pairs, so answers a judge or the gold-answer check scored can be us
 reference, taken from mismatched prompt/answer pairs inside each batch: that is why a batch needs two rows or more
 and why the rows are read in order (shuffled once, seeded, before the trainer sees them).
 
+Under autocast both trainers train with PEFT's cast of each adapter's input switched off, as clintune's SFT trainer
+does: TRL leaves it on, and each adapted linear then keeps its own 16-bit copy of its input for backward (17% more
+saved activations on SmolLM2, docs/memory.md).
+
 The reference: the model arrives as the SFT stage left it, a PEFT model whose adapter holds the SFT weights. TRL adds
 a frozen copy of that adapter, named "ref", and computes the reference log-probabilities with it active, so the
 reference is exactly the SFT model and the only second copy is the adapter's (a few MB), never the base's. The "ref"
@@ -33,6 +37,7 @@ from clintune.devices import is_main_process
 from clintune.errors import ClintuneError
 from clintune.prompts.templates import encode_prompt, render_prompt
 from clintune.runs import write_json, write_jsonl
+from clintune.train.trainer import adapter_inputs_uncast
 
 # (model, tokenizer, training rows, generation cache file) -> (DPO pairs, KTO rows), each row with its prompt rendered;
 # given by the API layer, which owns the scoring (evaluate/pairs.py), so training never imports evaluation.
@@ -115,14 +120,29 @@ def _longest(tokenizer, row: dict, answers: tuple[str, ...], chat: bool) -> int:
     return prompt + 1 + max(len(tokenizer(row[side], add_special_tokens=False)["input_ids"]) for side in answers)
 
 
+class ClintuneDPOTrainer(DPOTrainer):
+    def train(self, *args, **kwargs):
+        with adapter_inputs_uncast(self.model, self.args):
+            return super().train(*args, **kwargs)
+
+
+class ClintuneKTOTrainer(KTOTrainer):
+    def train(self, *args, **kwargs):
+        with adapter_inputs_uncast(self.model, self.args):
+            return super().train(*args, **kwargs)
+
+
+TRAINERS = {"dpo": ClintuneDPOTrainer, "kto": ClintuneKTOTrainer}
+
+
 def preference_trainer(stage: str, model, tokenizer, rows: Dataset, config: RunConfig, args, callbacks: Sequence):
     """TRL's DPOTrainer or KTOTrainer on the SFT model, checked to train on exactly the sequences SFT did."""
     if not hasattr(model, "peft_config"):
         raise ClintuneError(f"stage {stage} needs the SFT adapter", fix="train with train.method lora, qlora or dora")
     from transformers.trainer_callback import PrinterCallback, ProgressCallback
 
-    trainer_class, answers = (DPOTrainer, ("chosen", "rejected")) if stage == "dpo" else (KTOTrainer, ("completion",))
-    trainer = trainer_class(model=model, args=args, train_dataset=rows, processing_class=tokenizer,
+    answers = ("chosen", "rejected") if stage == "dpo" else ("completion",)
+    trainer = TRAINERS[stage](model=model, args=args, train_dataset=rows, processing_class=tokenizer,
                             callbacks=list(callbacks))
     trainer.remove_callback(PrinterCallback)  # the Rich bar, train.log and metrics.jsonl report instead
     trainer.remove_callback(ProgressCallback)

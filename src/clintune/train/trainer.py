@@ -68,20 +68,12 @@ class ClintuneTrainer(SFTTrainer):
 
     def train(self, *args, **kwargs):
         try:
-            with self._adapter_inputs_uncast():
+            with adapter_inputs_uncast(self.model, self.args):
                 return super().train(*args, **kwargs)
         finally:
             in_backward = getattr(self.optimizer, "optimizer", self.optimizer)  # accelerate wraps it
             if isinstance(in_backward, OptimizerInBackward):
                 in_backward.remove_hooks()  # a later stage's trainer brings its own
-
-    def _adapter_inputs_uncast(self):
-        autocast = self.args.bf16 or self.args.fp16
-        if not autocast or not hasattr(self.model, "peft_config"):
-            return contextlib.nullcontext()
-        from peft.helpers import disable_input_dtype_casting
-
-        return disable_input_dtype_casting(self.model)
 
     def create_optimizer(self, model=None):
         if not self.step_options.optimizer_in_backward or self.optimizer is not None:
@@ -201,3 +193,13 @@ def trainer_config(config: RunConfig, stage: str, output_dir: Path, device: str,
         **_fsdp_settings(config),
         **_deepspeed_settings(config),
     )
+
+
+def adapter_inputs_uncast(model, args):
+    """Under autocast, PEFT's fp32 copy of each adapter's input skipped (PEFT's documented switch): autocast computes
+    the adapter in the compute dtype either way, and each copy would be kept for backward, per adapted linear."""
+    if not (args.bf16 or args.fp16) or not hasattr(model, "peft_config"):
+        return contextlib.nullcontext()
+    from peft.helpers import disable_input_dtype_casting
+
+    return disable_input_dtype_casting(model)
