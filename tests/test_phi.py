@@ -37,7 +37,19 @@ EXAMPLES = [
     ("Biopsy June of this year was negative.", "date", "June"),
     ("She saw her dentist before Thanksgiving.", "date", "Thanksgiving"),
     ("Feel free to call the office at 327-8850.", "phone", "327-8850"),
+    # Places with no label: a facility by its last words, a town before a state written out, a town in the gazetteer.
+    ("Followed at Massachusetts General Hospital for years.", "place", "Massachusetts General Hospital"),
+    ("Treated at St. Mary's Medical Center.", "place", "St. Mary's Medical Center"),
+    ("He was seen by the VA last year.", "place", "VA"),
+    ("A graduate of the University of Nebraska.", "place", "University of Nebraska"),
+    ("He is from Eastchester, New York.", "address", "Eastchester"),
+    ("She lives in Eastchester with her son.", "place", "Eastchester"),
+    ("Moved from Winston-Salem last spring.", "place", "Winston-Salem"),
 ]
+# Capitalised words after "in", "from" and "at" that are the note's own vocabulary: headings, positions, wards.
+NOT_PLACES = ("Brief Hospital Course: uneventful. Placed in Trendelenburg position. Flushed in Normal saline. Seen in "
+              "Emergency Department. Returned from Radiology. In Summary, stable. Sent to Recovery. General Hospital "
+              "policy applies.")
 CLINICAL_LOOKALIKES = (
     "BP 132/84, HR 92, SpO2 94% on RA. Strength 5/5. 2/6 systolic murmur. EF 35-40%. Lipase of 1,850 U/L. "
     "Insulin infusion at 0.1 units/kg/h. D/c'd on HD 12. s/p appendectomy in 2009. 74 y/o F. Dr visit next week. "
@@ -54,6 +66,19 @@ def test_each_identifier_class_is_found_where_it_is(text, cls, value):
 
 def test_clinical_numbers_are_not_identifiers():
     assert find_identifiers(CLINICAL_LOOKALIKES) == []
+
+
+def test_headings_positions_and_wards_are_not_places():
+    assert find_identifiers(NOT_PLACES) == []
+
+
+def test_a_masked_facility_shows_no_part_of_its_name_and_leaves_the_word_hospital_alone():
+    text = "Seen at Massachusetts General Hospital in May. Hospital course was brief; Massachusetts law applies."
+    finding = next(f for f in scan_rows([{"note": text}], ["note"]) if f.cls == "place")
+    assert text[finding.start:finding.end] == "Massachusetts General Hospital"
+    snippet = masked_snippet(text, finding, 80)
+    assert "massachusetts" not in snippet.lower() and snippet.count("[PLACE]") == 2
+    assert "Hospital course" in snippet  # the facility's generic words said elsewhere name no one
 
 
 def test_planted_identifiers_are_found_with_high_recall_and_precision():

@@ -4,7 +4,9 @@ Offline tools we tried missed names, record numbers and dates (../shared/referen
 models need downloads, so this is a set of context rules: a label ("MRN:", "Fax", "Member ID") or a shape (an e-mail,
 a dotted IP, a date with a day in it) marks the identifier, and clinical look-alikes (blood pressures, doses, lab
 values, hospital days, bare years) are left alone. `benchmarks/phi_scan.py` measures recall and precision per class on
-identifiers the generator planted.
+identifiers the generator planted, `benchmarks/phi_real.py` on real notes we labelled by hand. A named facility
+("... General Hospital", "University of ...", "the VA") is a place by its last words; a town with no such mark is
+looked up in a gazetteer (places.py), the one layer that needs no cue but a preposition.
 
 Findings carry positions, never the identifier's text, and each covers the whole word it touches ("Dr. McDevitt" is
 one name, not "Mc" and the rest). `masked_snippet` shows the context with every identifier in it replaced by its
@@ -19,8 +21,10 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from clintune.data.places import find_towns
+
 CLASSES = ("name", "date", "age", "phone", "fax", "email", "ssn", "mrn", "account", "health_plan", "license",
-           "vehicle", "device", "address", "zip", "url", "ip")
+           "vehicle", "device", "address", "place", "zip", "url", "ip")
 
 # A name word: "Lopez", "McDevitt", "DeLuca", "O'Neil", "Smith-Jones"; a surname may start with a particle ("van der
 # Berg") and a full name with initials ("J. R. Smith", "J.R. Smith").
@@ -34,6 +38,14 @@ _FULL_MONTH = r"(?:January|February|March|April|May|June|July|August|September|O
 # MD and PA are also degrees ("Ana Lee, MD"), so after a comma they count as states only before a ZIP code.
 _STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
            "|OH|OK|OR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY")
+_STATE_NAMES = ("Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho"
+                "|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota"
+                "|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York"
+                "|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina"
+                "|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming")
+# A named facility or employer ends in one of these ("Massachusetts General Hospital", "St. Mary's Medical Center").
+_FACILITY = (r"(?:Hospital|Medical Center|Medical Centre|Health Center|Health System|Clinic|University|College"
+             r"|Institute|Nursing Home|Rehabilitation Center|Surgery Center|Surgical Center|Cancer Center)")
 _STREET = (r"(?:Street|St|Avenue|Ave|Road|Rd|Boulevard|Blvd|Lane|Ln|Drive|Dr|Court|Ct|Way|Place|Pl|Terrace|Circle"
            r"|Highway|Hwy|Parkway|Pkwy)")
 _NUMBER_SEP = r"\s?(?i:#|no\.?|number)?\s?[:#]?\s?"
@@ -44,6 +56,13 @@ _END = r"(?![\d/-]|\.\d)"  # not followed by more of a number; a sentence's full
 # Words that look like names after a label but are the note's own vocabulary.
 _NOT_NAMES = {"Discharge", "Hospital", "Admission", "History", "Service", "Pending", "Follow", "Physical", "The",
               "Patient", "Unknown", "None", "Not", "Pt", "Name", "Seen", "Admitted", "Denies", "Lives", "On", "At"}
+
+_FACILITY_WORDS = {"Hospital", "Medical", "Center", "Centre", "Health", "System", "Clinic", "University", "College",
+                   "Institute", "Nursing", "Home", "Rehabilitation", "Surgery", "Surgical", "Cancer", "General", "St",
+                   "of"}
+# A note's own headings and generic wards that end in a facility word but name no place ("Brief Hospital Course").
+_NOT_FACILITIES = _NOT_NAMES | {"Brief", "General", "Past", "Outpatient", "Inpatient", "Emergency", "Outside", "Local",
+                                "Regional", "Community", "Teaching", "Day", "Walk", "Pain", "Urgent", "Free", "Of"}
 
 _NAME_LABELS = ("patient name", "patient", "pt name", "pt", "name", "attending", "pcp", "primary care physician",
                 "resident", "nurse", "seen by", "signed by", "dictated by", "cosigned by", "emergency contact",
@@ -102,6 +121,12 @@ _RULE_TABLE = (
     ("address", rf"\b\d{{1,5}} (?:[A-Z][a-z]+ ){{1,3}}{_STREET}\b\.?(?:,? (?:Apt|Unit|Suite)\.? ?\w+)?", 0, ()),
     ("address", rf"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?), (?:(?:{_STATES})\b(?= \d{{5}}|[.,;]|$)|(?:MD|PA)(?= \d{{5}}))",
      1, (", ",)),
+    # A town before a state written out ("Eastchester, New York"); a named facility, with no cue needed around it.
+    ("address", rf"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?), (?:{_STATE_NAMES})\b", 1, (", ",)),
+    ("place", rf"\b((?:St\.? )?(?:[A-Z][A-Za-z'’&.-]*[a-z] ){{1,4}}{_FACILITY})\b", 1,
+     ("hospital", "medical cent", "health", "clinic", "universit", "college", "institute", "nursing home", "center")),
+    ("place", r"\b((?:University|College|Institute) of (?:[A-Z][a-z]+ ?){1,3})", 1, (" of ",)),
+    ("place", r"(?<=\bthe )VA\b(?: (?:Hospital|Medical Center|Clinic))?", 0, ("va",)),
     ("name", rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)(?:\. ?| )({_FULL_NAME})", 1, ("mr", "ms", "miss", "dr", "prof")),
     ("name", rf"\b(?i:{'|'.join(_NAME_LABELS)}) ?[:#-] ?(?:Dr\.? )?({_LAST_FIRST}|{_FULL_NAME})", 1, (":", "#", "-")),
     ("name", rf"\b(?i:{'|'.join(_RELATIVES)}),? ({_FULL_NAME})", 1, _RELATIVES),
@@ -131,12 +156,15 @@ def _valid(cls: str, text: str) -> bool:
         return False
     if cls == "name":
         return text.split()[0].rstrip(",") not in _NOT_NAMES
+    if cls == "place" and text != "VA" and not text.startswith("VA "):
+        return text.split()[0] not in _NOT_FACILITIES
     return True
 
 
-def find_identifiers(text: str) -> list[tuple[str, int, int]]:
+def find_identifiers(text: str, towns: bool = True) -> list[tuple[str, int, int]]:
     """(class, start, end) of every identifier in `text`, each widened to the whole words it touches; overlapping
-    matches keep the earlier rule's class."""
+    matches keep the earlier rule's class. `towns=False` leaves out the gazetteer layer (the benchmarks measure each
+    layer)."""
     spans: list[tuple[str, int, int]] = []
     lowered = text.lower()
     for cls, pattern, group, needles in RULES:
@@ -150,6 +178,10 @@ def find_identifiers(text: str) -> list[tuple[str, int, int]]:
             if any(start < e and s < end for _, s, e in spans):
                 continue
             spans.append((cls, start, end))
+    for start, end in find_towns(text) if towns else ():  # the second layer: a town after a preposition
+        start, end = whole_words(text, start, end)
+        if not any(start < e and s < end for _, s, e in spans):
+            spans.append(("place", start, end))
     return sorted(spans, key=lambda span: span[1])
 
 
@@ -191,7 +223,8 @@ def masks(text: str) -> list[tuple[str, int, int]]:
     """What a masked view of `text` hides: every identifier, and every other occurrence of an identifier's words (a
     surname said again without its title), as merged (class, start, end) spans in order."""
     found = find_identifiers(text)
-    word_class = {word: cls for cls, s, e in found for word in re.findall(r"\w{2,}", text[s:e])}
+    word_class = {word: cls for cls, s, e in found for word in re.findall(r"\w{2,}", text[s:e])
+                  if not (cls == "place" and word in _FACILITY_WORDS)}  # "Hospital" said again names no one
     spans = list(found)
     if word_class:
         words = sorted(word_class, key=len, reverse=True)

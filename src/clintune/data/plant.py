@@ -18,6 +18,8 @@ LAST = ("Smith", "Garcia", "Kim", "Johnson", "Nguyen", "Okafor", "Rossi", "Patel
 STREETS = ("Maple Street", "Oak Ave", "Elm Rd", "Cedar Lane", "Harbor Blvd", "Hill Court", "Pine Dr", "Mill Way")
 CITIES = (("Springfield", "MA"), ("Riverside", "CA"), ("Franklin", "TN"), ("Greenville", "SC"), ("Salem", "OR"),
           ("Fairview", "NJ"), ("Madison", "WI"), ("Clinton", "IA"))
+FACILITIES = ("Lakeside", "Mercy", "Northfield", "St. Anne's", "Valley View", "Bayshore")
+FACILITY_KINDS = ("Hospital", "Medical Center", "Clinic", "Nursing Home")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December")
 DOMAINS = ("mail.example.com", "example.org", "inbox.example.net")
@@ -64,13 +66,16 @@ TEMPLATES = (
     "Pacemaker serial no. {device}", "S/N: {device}", "Device ID: {device}",
     "Home: {address}", "Lives at {address}.", "Address: {address}, {city}, {state} {zip}", "ZIP: {zip}",
     "Results at {url}", "Portal login from IP {ip}.", "Telehealth visit from {ip}.",
+    "Transferred from {facility} for further care.", "Followed at {facility} since 2015.",
+    "Lives in {town} with her husband.", "Moved here from {town} last year.",
 )
 
 SLOT_CLASS = {"name": "name", "name_last_first": "name", "name_initial": "name", "last": "name", "age": "age",
               "date": "date", "date_short": "date", "phone": "phone", "phone_fax": "fax", "email": "email",
               "ssn": "ssn", "ssn_spaced": "ssn", "mrn": "mrn", "account": "account", "health_plan": "health_plan",
               "license": "license", "npi": "license", "vehicle": "vehicle", "vin": "vehicle", "device": "device",
-              "address": "address", "city": "address", "state": None, "zip": "zip", "url": "url", "ip": "ip"}
+              "address": "address", "city": "address", "state": None, "zip": "zip", "url": "url", "ip": "ip",
+              "facility": "place", "town": "place"}
 
 
 def _value(slot: str, rng: random.Random, person: tuple[str, str]) -> str:
@@ -100,6 +105,8 @@ def _value(slot: str, rng: random.Random, person: tuple[str, str]) -> str:
         "device": lambda: rng.choice((_code(rng, 2, 5) + "X", f"{_digits(rng, 2)}A-{_digits(rng, 4)}-X",
                                       "00" + _digits(rng, 12))),
         "address": lambda: f"{rng.randint(2, 9999)} {rng.choice(STREETS)}",
+        "facility": lambda: f"{rng.choice(FACILITIES)} {rng.choice(FACILITY_KINDS)}",
+        "town": lambda: rng.choice(CITIES)[0],
         "zip": lambda: rng.choice((_digits(rng, 5), f"{_digits(rng, 5)}-{_digits(rng, 4)}")),
         "url": lambda: f"https://portal.{rng.choice(DOMAINS)}/patient/{_digits(rng, 6)}",
         "ip": lambda: f"{rng.choice((10, 172, 192))}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
