@@ -45,11 +45,13 @@ EXAMPLES = [
     ("He is from Eastchester, New York.", "address", "Eastchester"),
     ("She lives in Eastchester with her son.", "place", "Eastchester"),
     ("Moved from Winston-Salem last spring.", "place", "Winston-Salem"),
+    # A full name with no cue: a given name before a rare capitalised word.
+    ("Attends support groups with Megan Halvorsen weekly.", "name", "Megan Halvorsen"),
 ]
-# Capitalised words after "in", "from" and "at" that are the note's own vocabulary: headings, positions, wards.
+# Capitalised words that are the note's own vocabulary: headings, positions, wards, instruments named after people.
 NOT_PLACES = ("Brief Hospital Course: uneventful. Placed in Trendelenburg position. Flushed in Normal saline. Seen in "
               "Emergency Department. Returned from Radiology. In Summary, stable. Sent to Recovery. General Hospital "
-              "policy applies.")
+              "policy applies. Grasped with a Kelly Hemostat and Allis Clamps; a Jackson Pratt drain was left.")
 CLINICAL_LOOKALIKES = (
     "BP 132/84, HR 92, SpO2 94% on RA. Strength 5/5. 2/6 systolic murmur. EF 35-40%. Lipase of 1,850 U/L. "
     "Insulin infusion at 0.1 units/kg/h. D/c'd on HD 12. s/p appendectomy in 2009. 74 y/o F. Dr visit next week. "
@@ -68,7 +70,7 @@ def test_clinical_numbers_are_not_identifiers():
     assert find_identifiers(CLINICAL_LOOKALIKES) == []
 
 
-def test_headings_positions_and_wards_are_not_places():
+def test_headings_positions_wards_and_instruments_are_not_identifiers():
     assert find_identifiers(NOT_PLACES) == []
 
 

@@ -6,7 +6,8 @@ a dotted IP, a date with a day in it) marks the identifier, and clinical look-al
 values, hospital days, bare years) are left alone. `benchmarks/phi_scan.py` measures recall and precision per class on
 identifiers the generator planted, `benchmarks/phi_real.py` on real notes we labelled by hand. A named facility
 ("... General Hospital", "University of ...", "the VA") is a place by its last words; a town with no such mark is
-looked up in a gazetteer (places.py), the one layer that needs no cue but a preposition.
+looked up in a gazetteer (places.py), and a given name before a rare capitalised word is a full name
+(full_names.py): the layers that need no cue.
 
 Findings carry positions, never the identifier's text, and each covers the whole word it touches ("Dr. McDevitt" is
 one name, not "Mc" and the rest). `masked_snippet` shows the context with every identifier in it replaced by its
@@ -21,6 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from clintune.data.full_names import find_full_names
 from clintune.data.places import find_towns
 
 CLASSES = ("name", "date", "age", "phone", "fax", "email", "ssn", "mrn", "account", "health_plan", "license",
@@ -161,10 +163,10 @@ def _valid(cls: str, text: str) -> bool:
     return True
 
 
-def find_identifiers(text: str, towns: bool = True) -> list[tuple[str, int, int]]:
+def find_identifiers(text: str, gazetteers: bool = True) -> list[tuple[str, int, int]]:
     """(class, start, end) of every identifier in `text`, each widened to the whole words it touches; overlapping
-    matches keep the earlier rule's class. `towns=False` leaves out the gazetteer layer (the benchmarks measure each
-    layer)."""
+    matches keep the earlier rule's class. `gazetteers=False` leaves out the layers that look words up in lists of
+    towns and given names (the benchmarks measure each layer)."""
     spans: list[tuple[str, int, int]] = []
     lowered = text.lower()
     for cls, pattern, group, needles in RULES:
@@ -178,10 +180,12 @@ def find_identifiers(text: str, towns: bool = True) -> list[tuple[str, int, int]
             if any(start < e and s < end for _, s, e in spans):
                 continue
             spans.append((cls, start, end))
-    for start, end in find_towns(text) if towns else ():  # the second layer: a town after a preposition
+    # The second layer: a town after a preposition, a given name before a rare capitalised word.
+    looked_up = [("place", *span) for span in find_towns(text)] + [("name", *span) for span in find_full_names(text)]
+    for cls, start, end in looked_up if gazetteers else ():
         start, end = whole_words(text, start, end)
         if not any(start < e and s < end for _, s, e in spans):
-            spans.append(("place", start, end))
+            spans.append((cls, start, end))
     return sorted(spans, key=lambda span: span[1])
 
 
