@@ -158,7 +158,7 @@ def _valid(cls: str, text: str) -> bool:
         return False
     if cls == "name":
         return text.split()[0].rstrip(",") not in _NOT_NAMES
-    if cls == "place" and text != "VA" and not text.startswith("VA "):
+    if cls == "place":
         return text.split()[0] not in _NOT_FACILITIES
     return True
 
@@ -180,9 +180,11 @@ def find_identifiers(text: str, gazetteers: bool = True) -> list[tuple[str, int,
             if any(start < e and s < end for _, s, e in spans):
                 continue
             spans.append((cls, start, end))
+    if not gazetteers:
+        return sorted(spans, key=lambda span: span[1])
     # The second layer: a town after a preposition, a given name before a rare capitalised word.
     looked_up = [("place", *span) for span in find_towns(text)] + [("name", *span) for span in find_full_names(text)]
-    for cls, start, end in looked_up if gazetteers else ():
+    for cls, start, end in looked_up:
         start, end = whole_words(text, start, end)
         if not any(start < e and s < end for _, s, e in spans):
             spans.append((cls, start, end))

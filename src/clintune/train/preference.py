@@ -37,7 +37,7 @@ from clintune.devices import is_main_process
 from clintune.errors import ClintuneError
 from clintune.prompts.templates import encode_prompt, render_prompt
 from clintune.runs import write_json, write_jsonl
-from clintune.train.trainer import adapter_inputs_uncast
+from clintune.train.trainer import AdapterInputsUncast
 
 # (model, tokenizer, training rows, generation cache file) -> (DPO pairs, KTO rows), each row with its prompt rendered;
 # given by the API layer, which owns the scoring (evaluate/pairs.py), so training never imports evaluation.
@@ -120,16 +120,12 @@ def _longest(tokenizer, row: dict, answers: tuple[str, ...], chat: bool) -> int:
     return prompt + 1 + max(len(tokenizer(row[side], add_special_tokens=False)["input_ids"]) for side in answers)
 
 
-class ClintuneDPOTrainer(DPOTrainer):
-    def train(self, *args, **kwargs):
-        with adapter_inputs_uncast(self.model, self.args):
-            return super().train(*args, **kwargs)
+class ClintuneDPOTrainer(AdapterInputsUncast, DPOTrainer):
+    pass
 
 
-class ClintuneKTOTrainer(KTOTrainer):
-    def train(self, *args, **kwargs):
-        with adapter_inputs_uncast(self.model, self.args):
-            return super().train(*args, **kwargs)
+class ClintuneKTOTrainer(AdapterInputsUncast, KTOTrainer):
+    pass
 
 
 TRAINERS = {"dpo": ClintuneDPOTrainer, "kto": ClintuneKTOTrainer}

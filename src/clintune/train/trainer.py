@@ -51,7 +51,21 @@ class StepOptions:
         return cls(train.loss, train.loss_chunk_size, train.optimizer_in_backward, train.activation_offloading)
 
 
-class ClintuneTrainer(SFTTrainer):
+class AdapterInputsUncast:
+    """A trainer mixin: under autocast, PEFT's fp32 copy of each adapter's input is skipped (PEFT's documented switch):
+    autocast computes the adapter in the compute dtype either way, and each copy would be kept for backward, per
+    adapted linear. clintune's SFT trainer and its DPO and KTO trainers train this way."""
+
+    def train(self, *args, **kwargs):
+        if not (self.args.bf16 or self.args.fp16) or not hasattr(self.model, "peft_config"):
+            return super().train(*args, **kwargs)
+        from peft.helpers import disable_input_dtype_casting
+
+        with disable_input_dtype_casting(self.model):
+            return super().train(*args, **kwargs)
+
+
+class ClintuneTrainer(AdapterInputsUncast, SFTTrainer):
     def __init__(self, *args, step: StepOptions | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.step_options = step or StepOptions()
@@ -68,8 +82,7 @@ class ClintuneTrainer(SFTTrainer):
 
     def train(self, *args, **kwargs):
         try:
-            with adapter_inputs_uncast(self.model, self.args):
-                return super().train(*args, **kwargs)
+            return super().train(*args, **kwargs)
         finally:
             in_backward = getattr(self.optimizer, "optimizer", self.optimizer)  # accelerate wraps it
             if isinstance(in_backward, OptimizerInBackward):
@@ -193,13 +206,3 @@ def trainer_config(config: RunConfig, stage: str, output_dir: Path, device: str,
         **_fsdp_settings(config),
         **_deepspeed_settings(config),
     )
-
-
-def adapter_inputs_uncast(model, args):
-    """Under autocast, PEFT's fp32 copy of each adapter's input skipped (PEFT's documented switch): autocast computes
-    the adapter in the compute dtype either way, and each copy would be kept for backward, per adapted linear."""
-    if not (args.bf16 or args.fp16) or not hasattr(model, "peft_config"):
-        return contextlib.nullcontext()
-    from peft.helpers import disable_input_dtype_casting
-
-    return disable_input_dtype_casting(model)
