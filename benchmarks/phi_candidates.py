@@ -28,15 +28,11 @@ from pathlib import Path
 
 from phi_real import DEFAULT_NOTES, LABELS, score
 
+from clintune.data.places import EPONYM_NOUNS
+
 WORD = re.compile(r"[A-Za-z][A-Za-z'\u2019-]+")
 SENTENCE = re.compile(r"[^.\n]+[.\n]?")
 KEPT = ("PERSON", "GPE", "LOC", "FAC", "ORG")
-CLINICAL_NOUNS = {"clamp", "clamps", "forceps", "retractor", "retractors", "scissors", "fascia", "ligament",
-                  "disease", "syndrome", "sign", "maneuver", "incision", "drain", "drains", "catheter", "tube",
-                  "stitch", "stitches", "suture", "sutures", "technique", "procedure", "position", "pouch", "score",
-                  "needle", "dissector", "dissectors", "elevator", "curette", "rongeur", "dilator", "stent", "valve",
-                  "repair", "operation", "approach", "fracture", "line", "space", "canal", "test", "reflex",
-                  "classification", "method", "device", "blade", "probe", "hook", "table", "frame", "graft", "flap"}
 ARTICLES = {"a", "an", "the", "two", "three", "several", "straight", "curved"}
 FACILITY = re.compile(r"\b(?:Hospital|Clinic|Center|Centre|University|College|Institute|School|Department|Health)\b")
 
@@ -111,7 +107,7 @@ def filtered_entities(nlp, text: str, lexicon: dict) -> list[tuple[str, int, int
             after = WORD.findall(sentence[e.end_char:e.end_char + 30])
             before = WORD.findall(sentence[max(0, e.start_char - 20):e.start_char])
             if not words or e.text.isupper() or (before and before[-1].lower() in ARTICLES) \
-                    or (after and after[0].lower() in CLINICAL_NOUNS):
+                    or (after and after[0].lower() in EPONYM_NOUNS):
                 continue
             keep = (e.label_ == "PERSON" and any(w.lower() in lexicon["people"] and unknown(w) for w in words)) \
                 or (e.label_ in ("GPE", "LOC") and e.text.lower() not in lexicon["regions"]

@@ -12,8 +12,9 @@ so a finding on one is neither right nor wrong and is counted apart.
 A label is found when a finding overlaps it; a finding is right when it overlaps a labelled identifier. The scan
 prints no identifier, and neither does this script: misses are listed by row and class only.
 Goals (issue 18): recall >= 95% for names and places, >= 98% for dates, precision >= 90% overall, >= 100 notes/s
-(measured after the town gazetteer's one-time load, which is printed apart). Each layer is scored: the context rules
-alone, then with the gazetteers (clintune/data/places.py: towns; full_names.py: given names).
+(measured after the gazetteers' one-time load of towns and given names, which is printed apart). Each layer is
+scored: the context rules alone, then with the gazetteers (clintune/data/places.py: towns and organisations named
+after them; full_names.py: given names).
 
 Usage: python benchmarks/phi_real.py [--notes ../shared/data/mtsamples_0-321.csv] [--json]
 """
@@ -47,13 +48,14 @@ def main() -> None:
 
     from phi_scan import planted_scores
 
+    from clintune.data.full_names import given_names
     from clintune.data.phi import find_identifiers
     from clintune.data.places import town_names
 
     notes = read_notes(args.notes)
     labels = [json.loads(line) for line in LABELS.read_text().splitlines() if line.strip()]
     started = time.perf_counter()
-    town_names()  # once per process, whatever the number of notes
+    town_names(), given_names()  # once per process, whatever the number of notes
     load_seconds = time.perf_counter() - started
     started = time.perf_counter()
     findings = {row: find_identifiers(text) for row, text in notes.items()}
@@ -69,7 +71,7 @@ def main() -> None:
         return
     print(f"{len(notes)} real notes (MTSamples), {sum(r['labelled'] for r in real['recall'].values())} labelled "
           f"identifiers, {real['placeholders']} placeholders; scan at {summary['notes_per_second']:,.0f} notes/s "
-          f"(after loading the town gazetteer once: {load_seconds:.1f} s)")
+          f"(after loading the gazetteers of towns and given names once: {load_seconds:.1f} s)")
     rules = summary["layers"]["rules"]
     print(f"per layer, found of those labelled: context rules alone places {_found(rules, 'place')}, names "
           f"{_found(rules, 'name')}; with the gazetteers (towns, given names) places {_found(real, 'place')}, names "

@@ -42,16 +42,31 @@ EXAMPLES = [
     ("Treated at St. Mary's Medical Center.", "place", "St. Mary's Medical Center"),
     ("He was seen by the VA last year.", "place", "VA"),
     ("A graduate of the University of Nebraska.", "place", "University of Nebraska"),
-    ("He is from Eastchester, New York.", "address", "Eastchester"),
-    ("She lives in Eastchester with her son.", "place", "Eastchester"),
+    ("He is from Tarrytown, New York.", "address", "Tarrytown"),
+    ("She lives in Tarrytown with her son.", "place", "Tarrytown"),
     ("Moved from Winston-Salem last spring.", "place", "Winston-Salem"),
     # A full name with no cue: a given name before a rare capitalised word.
     ("Attends support groups with Megan Halvorsen weekly.", "name", "Megan Halvorsen"),
+    # An organisation named after its town; a facility by its initials where a place is expected.
+    ("He had a poor experience with the Tarrytown program.", "place", "Tarrytown"),
+    ("Treated in the Northern Tarrytown, and later at home.", "place", "Northern Tarrytown"),
+    ("She works at the New York department of transportation.", "place", "New York"),
+    ("I reviewed the Tarrytown Bariatric Associates consent form with her.", "place",
+     "Tarrytown Bariatric Associates"),
+    ("He will follow up with the urology clinic at UCSF in 6 weeks.", "place", "UCSF"),
+    # A patient called by a first name: told what to do, or the subject of what was done.
+    ("Instructed Omar to avoid caffeinated beverages.", "name", "Omar"),
+    ("PROCEDURE: Emma was placed under general anesthetic.", "name", "Emma"),
 ]
 # Capitalised words that are the note's own vocabulary: headings, positions, wards, instruments named after people.
 NOT_PLACES = ("Brief Hospital Course: uneventful. Placed in Trendelenburg position. Flushed in Normal saline. Seen in "
               "Emergency Department. Returned from Radiology. In Summary, stable. Sent to Recovery. General Hospital "
-              "policy applies. Grasped with a Kelly Hemostat and Allis Clamps; a Jackson Pratt drain was left.")
+              "policy applies. Grasped with a Kelly Hemostat and Allis Clamps; a Jackson Pratt drain was left. "
+              "Seen in the Pediatric Urology Clinic. Removed from Berry's ligament. Suspended from Mayo stand. Placed "
+              "in Mayfield 3-point head fixation. Power of attorney in Florida. A #15 Bard-Parker was used. A Parker "
+              "was placed. Held with the Foley. Grasped with the Babcock and lifted. Then the Kelly Clamp. Admitted at "
+              "ICU, followed at OSH. Advised Tylenol and ice. Encouraged Motrin as needed. Told Mom to "
+              "call if febrile.")
 CLINICAL_LOOKALIKES = (
     "BP 132/84, HR 92, SpO2 94% on RA. Strength 5/5. 2/6 systolic murmur. EF 35-40%. Lipase of 1,850 U/L. "
     "Insulin infusion at 0.1 units/kg/h. D/c'd on HD 12. s/p appendectomy in 2009. 74 y/o F. Dr visit next week. "

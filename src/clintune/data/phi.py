@@ -57,7 +57,8 @@ _END = r"(?![\d/-]|\.\d)"  # not followed by more of a number; a sentence's full
 
 # Words that look like names after a label but are the note's own vocabulary.
 _NOT_NAMES = {"Discharge", "Hospital", "Admission", "History", "Service", "Pending", "Follow", "Physical", "The",
-              "Patient", "Unknown", "None", "Not", "Pt", "Name", "Seen", "Admitted", "Denies", "Lives", "On", "At"}
+              "Patient", "Unknown", "None", "Not", "Pt", "Name", "Seen", "Admitted", "Denies", "Lives", "On", "At",
+              "Mom", "Dad", "Mother", "Father", "Parents", "Family", "Staff", "Nursing", "Him", "Her", "Them", "Both"}
 
 _FACILITY_WORDS = {"Hospital", "Medical", "Center", "Centre", "Health", "System", "Clinic", "University", "College",
                    "Institute", "Nursing", "Home", "Rehabilitation", "Surgery", "Surgical", "Cancer", "General", "St",
@@ -66,12 +67,27 @@ _FACILITY_WORDS = {"Hospital", "Medical", "Center", "Centre", "Health", "System"
 _NOT_FACILITIES = _NOT_NAMES | {"Brief", "General", "Past", "Outpatient", "Inpatient", "Emergency", "Outside", "Local",
                                 "Regional", "Community", "Teaching", "Day", "Walk", "Pain", "Urgent", "Free", "Of"}
 
+# A clinic named for its specialty only ("the Pediatric Urology Clinic") is a department, not a place that identifies;
+# a children's, women's, heart or eye hospital is an institution (few in a city), so those words are not here.
+_DEPARTMENT_WORDS = {
+    "Pediatric", "Pediatrics", "Adult", "Urology", "Urologic", "Cardiology", "Cardiac", "Orthopedic", "Orthopedics",
+    "Orthopaedic", "Neurology", "Neurosurgery", "Neurosurgical", "Oncology", "Radiology", "Dermatology",
+    "Gastroenterology", "GI", "Pulmonary", "Renal", "Nephrology", "Endocrinology", "Rheumatology", "Psychiatry",
+    "Psychiatric", "Ophthalmology", "ENT", "Otolaryngology", "Obstetrics", "Gynecology", "Family", "Internal",
+    "Medicine", "Plastic", "Vascular", "Trauma", "Burn", "Wound", "Sleep", "Allergy", "Infectious", "Disease",
+    "Diseases", "Hematology", "Transplant", "Breast", "Spine", "Hand", "Sports", "Primary", "Care", "Dialysis",
+    "Geriatric", "Geriatrics", "Hepatology", "Colorectal", "Bariatric", "and", "&"} | _FACILITY_WORDS
 _NAME_LABELS = ("patient name", "patient", "pt name", "pt", "name", "attending", "pcp", "primary care physician",
                 "resident", "nurse", "seen by", "signed by", "dictated by", "cosigned by", "emergency contact",
                 "contact", "next of kin", "nok", "health care proxy", "hcp", "guardian", "referring physician")
 _RELATIVES = ("wife", "husband", "daughter", "son", "mother", "father", "sister", "brother", "partner", "spouse",
               "friend", "niece", "nephew", "grandson", "granddaughter", "caregiver")
 
+_INSTRUCTING = ("instructed", "told", "advised", "asked", "encouraged", "reminded", "informed", "counseled",
+                "counselled", "taught", "reassured")
+# Hospital units are initials too, and identify no one ("seen at ED", "transferred at ICU").
+_UNITS = {"ER", "ED", "OR", "ICU", "PACU", "NICU", "PICU", "CCU", "SICU", "MICU", "CVICU", "ICN", "SNF", "LTAC",
+          "CT", "MRI", "EKG", "ECG", "EEG", "ENT", "GI", "OB", "PT", "OT", "OSH", "AM", "PM"}
 # (class, pattern, group holding the identifier, needles). Label words match case-insensitively with (?i:...), the
 # identifier itself case-sensitively, so "Patient: John Smith" matches and "patient: no acute distress" does not.
 # Labelled rules come first: "MRN: 45-07-2014" is a record number, not a date. A rule runs only on text that contains
@@ -123,15 +139,21 @@ _RULE_TABLE = (
     ("address", rf"\b\d{{1,5}} (?:[A-Z][a-z]+ ){{1,3}}{_STREET}\b\.?(?:,? (?:Apt|Unit|Suite)\.? ?\w+)?", 0, ()),
     ("address", rf"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?), (?:(?:{_STATES})\b(?= \d{{5}}|[.,;]|$)|(?:MD|PA)(?= \d{{5}}))",
      1, (", ",)),
-    # A town before a state written out ("Eastchester, New York"); a named facility, with no cue needed around it.
+    # A town before a state written out ("Tarrytown, New York"); a named facility, with no cue needed around it.
     ("address", rf"\b([A-Z][a-z]+(?: [A-Z][a-z]+)?), (?:{_STATE_NAMES})\b", 1, (", ",)),
     ("place", rf"\b((?:St\.? )?(?:[A-Z][A-Za-z'’&.-]*[a-z] ){{1,4}}{_FACILITY})\b", 1,
      ("hospital", "medical cent", "health", "clinic", "universit", "college", "institute", "nursing home", "center")),
     ("place", r"\b((?:University|College|Institute) of (?:[A-Z][a-z]+ ?){1,3})", 1, (" of ",)),
     ("place", r"(?<=\bthe )VA\b(?: (?:Hospital|Medical Center|Clinic))?", 0, ("va",)),
+    # A facility known by its initials, said where a place is expected ("the urology clinic at UCSF", "seen at MGH").
+    ("place", r"\b(?i:clinic|hospital|center|centre|seen|followed|follow[- ]?up|treated|admitted|transferred"
+              r"|evaluated|managed)\s(?i:at)\s(?:the\s)?([A-Z]{2,6})\b", 1, (" at ",)),
     ("name", rf"\b(?:Mr|Mrs|Ms|Miss|Dr|Prof)(?:\. ?| )({_FULL_NAME})", 1, ("mr", "ms", "miss", "dr", "prof")),
     ("name", rf"\b(?i:{'|'.join(_NAME_LABELS)}) ?[:#-] ?(?:Dr\.? )?({_LAST_FIRST}|{_FULL_NAME})", 1, (":", "#", "-")),
     ("name", rf"\b(?i:{'|'.join(_RELATIVES)}),? ({_FULL_NAME})", 1, _RELATIVES),
+    # A patient called by a first name in the plan ("Instructed Omar to avoid caffeine", "Reassured Anna that ...").
+    ("name", rf"\b(?i:{'|'.join(_INSTRUCTING)})\s({_NAME})(?=\s(?:to|that|about|regarding|how|not)\b)",
+     1, _INSTRUCTING),
     ("name", rf"(?:^|(?<=[.\n] )|(?<=\n))({_NAME} (?:[A-Z]\. )?{_NAME}) (?:is|was) an? \d", 1, (" is a", " was a")),
     ("name", rf"\b({_NAME} (?:[A-Z]\. )?{_NAME}),? (?:MD|M\.D\.|RN|NP|PA-C|DO)\b", 1, ("md", "m.d.", "rn", "np",
                                                                                       "pa-c", "do")),
@@ -159,7 +181,8 @@ def _valid(cls: str, text: str) -> bool:
     if cls == "name":
         return text.split()[0].rstrip(",") not in _NOT_NAMES
     if cls == "place":
-        return text.split()[0] not in _NOT_FACILITIES
+        words = text.split()
+        return words[0] not in _NOT_FACILITIES and text not in _UNITS and not all(w in _DEPARTMENT_WORDS for w in words)
     return True
 
 

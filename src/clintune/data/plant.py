@@ -68,6 +68,8 @@ TEMPLATES = (
     "Results at {url}", "Portal login from IP {ip}.", "Telehealth visit from {ip}.",
     "Transferred from {facility} for further care.", "Followed at {facility} since 2015.",
     "Lives in {town} with her husband.", "Moved here from {town} last year.",
+    "Completed the {town} weight loss program.", "Follows with the cardiology clinic at {initials}.",
+    "Instructed {first} to return if febrile.", "{first} was brought to the operating room.",
 )
 
 SLOT_CLASS = {"name": "name", "name_last_first": "name", "name_initial": "name", "last": "name", "age": "age",
@@ -75,7 +77,7 @@ SLOT_CLASS = {"name": "name", "name_last_first": "name", "name_initial": "name",
               "ssn": "ssn", "ssn_spaced": "ssn", "mrn": "mrn", "account": "account", "health_plan": "health_plan",
               "license": "license", "npi": "license", "vehicle": "vehicle", "vin": "vehicle", "device": "device",
               "address": "address", "city": "address", "state": None, "zip": "zip", "url": "url", "ip": "ip",
-              "facility": "place", "town": "place"}
+              "facility": "place", "town": "place", "initials": "place", "first": "name"}
 
 
 def _value(slot: str, rng: random.Random, person: tuple[str, str]) -> str:
@@ -106,6 +108,8 @@ def _value(slot: str, rng: random.Random, person: tuple[str, str]) -> str:
                                       "00" + _digits(rng, 12))),
         "address": lambda: f"{rng.randint(2, 9999)} {rng.choice(STREETS)}",
         "facility": lambda: f"{rng.choice(FACILITIES)} {rng.choice(FACILITY_KINDS)}",
+        "initials": lambda: "".join(word[0] for word in rng.choice(FACILITIES).split()) + rng.choice(("MC", "H")),
+        "first": lambda: first,
         "town": lambda: rng.choice(CITIES)[0],
         "zip": lambda: rng.choice((_digits(rng, 5), f"{_digits(rng, 5)}-{_digits(rng, 4)}")),
         "url": lambda: f"https://portal.{rng.choice(DOMAINS)}/patient/{_digits(rng, 6)}",
