@@ -48,9 +48,9 @@ EXAMPLES = [
     # A full name with no cue: a given name before a rare capitalised word.
     ("Attends support groups with Megan Halvorsen weekly.", "name", "Megan Halvorsen"),
     # An organisation named after its town; a facility by its initials where a place is expected.
-    ("He had a poor experience with the Tarrytown program.", "place", "Tarrytown"),
+    ("He had a poor experience with the Tarrytown program.", "place", "Tarrytown program"),
     ("Treated in the Northern Tarrytown, and later at home.", "place", "Northern Tarrytown"),
-    ("She works at the New York department of transportation.", "place", "New York"),
+    ("She works at the New York department of transportation.", "place", "New York department of transportation"),
     ("I reviewed the Tarrytown Bariatric Associates consent form with her.", "place",
      "Tarrytown Bariatric Associates"),
     ("He will follow up with the urology clinic at UCSF in 6 weeks.", "place", "UCSF"),
@@ -66,7 +66,7 @@ NOT_PLACES = ("Brief Hospital Course: uneventful. Placed in Trendelenburg positi
               "in Mayfield 3-point head fixation. Power of attorney in Florida. A #15 Bard-Parker was used. A Parker "
               "was placed. Held with the Foley. Grasped with the Babcock and lifted. Then the Kelly Clamp. Admitted at "
               "ICU, followed at OSH. Advised Tylenol and ice. Encouraged Motrin as needed. Told Mom to "
-              "call if febrile.")
+              "call if febrile. GCS on the Glasgow Coma Scale was 15; the New York Heart Association class II.")
 CLINICAL_LOOKALIKES = (
     "BP 132/84, HR 92, SpO2 94% on RA. Strength 5/5. 2/6 systolic murmur. EF 35-40%. Lipase of 1,850 U/L. "
     "Insulin infusion at 0.1 units/kg/h. D/c'd on HD 12. s/p appendectomy in 2009. 74 y/o F. Dr visit next week. "
@@ -135,6 +135,7 @@ ADVERSARIAL = [
     ("Dr. McDevittwas present.", "McDevittwas"),
     ("Per Dr. Nguyen's note, stable.", "Nguyen's"),
     ("Patient: Maria Lopez. Maria called at 5.", "Maria Lopez"),
+    ("Seen in consultation from Jackson Miller at the clinic.", "Jackson Miller"),  # "Jackson" is a town too
 ]
 
 

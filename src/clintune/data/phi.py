@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from clintune.data.full_names import find_full_names
+from clintune.data.full_names import find_full_names, given_names
 from clintune.data.places import find_towns
 
 CLASSES = ("name", "date", "age", "phone", "fax", "email", "ssn", "mrn", "account", "health_plan", "license",
@@ -209,8 +209,16 @@ def find_identifiers(text: str, gazetteers: bool = True) -> list[tuple[str, int,
     looked_up = [("place", *span) for span in find_towns(text)] + [("name", *span) for span in find_full_names(text)]
     for cls, start, end in looked_up:
         start, end = whole_words(text, start, end)
-        if not any(start < e and s < end for _, s, e in spans):
-            spans.append((cls, start, end))
+        if any(start < e and s < end for _, s, e in spans):
+            continue
+        # A proper name goes on past a looked-up word ("from Jackson Miller at": the town list knows "Jackson"); the
+        # finding takes the capitalised words that follow, or the masked context would print the rest of the name.
+        # A town that is also a given name, followed by another capitalised word, is a person ("Jackson Miller").
+        more = _PROPER_NOUN_GOES_ON.match(text, end)
+        if more and not any(end <= s < more.end() for _, s, _ in spans):
+            cls = "name" if cls == "place" and text[start:end] in given_names() else cls
+            end = more.end()
+        spans.append((cls, start, end))
     return sorted(spans, key=lambda span: span[1])
 
 
@@ -230,6 +238,7 @@ def scan_rows(rows: Iterable[dict], columns: Iterable[str]) -> Iterator[Finding]
                     yield Finding(row_number, column, cls, start, end)
 
 
+_PROPER_NOUN_GOES_ON = re.compile(r"(?: [A-Z][A-Za-z'\u2019-]*[a-z])+")
 _JOINERS = "'\u2019-"  # inside a word when letters or digits stand on both sides: O'Neil, Smith-Jones
 
 

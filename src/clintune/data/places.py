@@ -35,7 +35,8 @@ EPONYM_NOUNS = {"clamp", "clamps", "forceps", "retractor", "retractors", "scisso
                "stitch", "stitches", "suture", "sutures", "technique", "procedure", "position", "pouch", "score",
                "needle", "dissector", "dissectors", "elevator", "curette", "rongeur", "dilator", "stent", "valve",
                "repair", "operation", "approach", "fracture", "line", "space", "canal", "test", "reflex",
-               "classification", "method", "device", "blade", "probe", "hook", "table", "frame", "graft", "flap"}
+               "classification", "method", "device", "blade", "probe", "hook", "table", "frame", "graft", "flap",
+               "scale", "class", "criteria", "grade", "stage", "index", "protocol", "rule"}
 # What may follow a town's name in a sentence; any other lower-case word makes it an eponym ("Mayo stand").
 _FUNCTION_WORDS = {"and", "or", "but", "for", "to", "in", "on", "at", "of", "with", "by", "from", "where", "when",
                    "who", "which", "that", "since", "until", "as", "is", "was", "has", "had", "he", "she", "they",
@@ -46,6 +47,8 @@ _ORGANISATION_NOUNS = {"program", "programs", "clinic", "center", "centre", "hos
                        "association", "foundation", "system", "network", "corporation", "agency", "home"}
 # A town's name: up to three capitalised words ("Tarrytown", "Salt Lake City", "Winston-Salem"); then what follows.
 _AFTER_PLACE_WORD = re.compile(r"\b(?i:in|from|at|near)\s+([A-Z][a-z]+(?:[- ][A-Z][a-z]+){0,2})(?=(\s*[A-Za-z0-9]*))")
+_ORGANISATION_TAIL = re.compile(rf"(?:\s[a-z]+){{0,3}}?\s(?:{'|'.join(sorted(_ORGANISATION_NOUNS))})\b"
+                                r"(?:\sof\s[a-z]+\b)?")
 _AFTER_THE = re.compile(r"\b(?i:the)\s((?:[A-Z][a-z]+\s){0,3}[A-Z][a-z]+)"
                         r"(?=((?:\s[a-z]+){1,4}|\s*[,.;:)]|\s[A-Z]|\s*$))")
 
@@ -69,10 +72,14 @@ def find_towns(text: str) -> list[tuple[int, int]]:
     for match in _AFTER_THE.finditer(text):
         words, followers = match.group(1).split(), match.group(2).split() or [match.group(2).strip()]
         follower = followers[0]
-        named = len(words) >= 3 or _organisation_follows(followers) or (
+        organisation = _organisation_follows(followers)
+        named = len(words) >= 3 or organisation or (
             len(words) == 2 and (not follower.islower() or follower in _FUNCTION_WORDS))
-        if named and _holds_a_town(words) and not any(word.lower() in EPONYM_NOUNS for word in words):
-            found.append(match.span(1))
+        eponym = any(word.lower() in EPONYM_NOUNS for word in (*words, follower))  # "the Glasgow Coma Scale"
+        if named and not eponym and _holds_a_town(words):
+            # The organisation's own words go with it ("the Ossining weight loss program", "... department of health").
+            tail = _ORGANISATION_TAIL.match(text, match.end(1)) if organisation else None
+            found.append((match.start(1), tail.end() if tail else match.end(1)))
     return found
 
 
