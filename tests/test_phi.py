@@ -57,6 +57,7 @@ EXAMPLES = [
     # A patient called by a first name: told what to do, or the subject of what was done.
     ("Instructed Omar to avoid caffeinated beverages.", "name", "Omar"),
     ("PROCEDURE: Emma was placed under general anesthetic.", "name", "Emma"),
+    ("MRN: 00482910\nRobert was brought to the operating room.", "name", "Robert"),  # a number on the line before
 ]
 # Capitalised words that are the note's own vocabulary: headings, positions, wards, instruments named after people.
 NOT_PLACES = ("Brief Hospital Course: uneventful. Placed in Trendelenburg position. Flushed in Normal saline. Seen in "

@@ -34,7 +34,7 @@ _NARRATIVE_VERBS = ("was", "is", "has", "had", "presents", "presented", "returns
                     "complained", "arrived", "came", "went")
 _SUBJECT = re.compile(rf"\b([A-Z][a-z]+) (?:{'|'.join(_NARRATIVE_VERBS)})\b")
 # Nor after a size or a hyphen: "a #15 Bard-Parker was then used" names a blade.
-_DETERMINER_BEFORE = re.compile(r"(?:\b(?i:a|an|the|this|that|another|one|each|his|her|their)\s+|[#\d]\S*\s+|-)$")
+_DETERMINER_BEFORE = re.compile(r"(?:\b(?i:a|an|the|this|that|another|one|each|his|her|their)[ \t]+|#?\d+[ \t]+|-)$")
 
 
 def find_full_names(text: str) -> list[tuple[int, int]]:
