@@ -5,9 +5,9 @@ models need downloads, so this is a set of context rules: a label ("MRN:", "Fax"
 a dotted IP, a date with a day in it) marks the identifier, and clinical look-alikes (blood pressures, doses, lab
 values, hospital days, bare years) are left alone. `benchmarks/phi_scan.py` measures recall and precision per class on
 identifiers the generator planted, `benchmarks/phi_real.py` on real notes we labelled by hand. A named facility
-("... General Hospital", "University of ...", "the VA") is a place by its last words; a town with no such mark is
-looked up in a gazetteer (places.py), and a given name before a rare capitalised word is a full name
-(full_names.py): the layers that need no cue.
+("... General Hospital", "University of ...", "the VA") is a place by its last words; a town with no such mark, or an
+organisation named after one, is looked up in a gazetteer (places.py), and a given name before a rare capitalised
+word or as the subject of what the note tells is a name (full_names.py): the layers that need no cue.
 
 Findings carry positions, never the identifier's text, and each covers the whole word it touches ("Dr. McDevitt" is
 one name, not "Mc" and the rest). `masked_snippet` shows the context with every identifier in it replaced by its
