@@ -75,6 +75,7 @@ def given_names() -> frozenset[str]:
             provider = importlib.import_module(f"{people.__name__}.{locale.name}").Provider
             for attribute in ("first_names", "first_names_male", "first_names_female"):
                 listed = getattr(provider, attribute, ())
-                names.update(name for name in listed if isinstance(listed, (tuple, list, dict, set, frozenset))
-                             and _LATIN_NAME.fullmatch(name) and zipf_frequency(name.lower(), "en") < COMMON_FROM)
+                if isinstance(listed, (tuple, list, dict)):  # some locales define these as properties
+                    names.update(name for name in listed if _LATIN_NAME.fullmatch(name)
+                                 and zipf_frequency(name.lower(), "en") < COMMON_FROM)
     return frozenset(names - _CLINICAL_WORDS)

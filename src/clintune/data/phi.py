@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from clintune.data.full_names import find_full_names, given_names
-from clintune.data.places import find_towns
+from clintune.data.places import STATE_NAMES, find_towns
 
 CLASSES = ("name", "date", "age", "phone", "fax", "email", "ssn", "mrn", "account", "health_plan", "license",
            "vehicle", "device", "address", "place", "zip", "url", "ip")
@@ -40,11 +40,7 @@ _FULL_MONTH = r"(?:January|February|March|April|May|June|July|August|September|O
 # MD and PA are also degrees ("Ana Lee, MD"), so after a comma they count as states only before a ZIP code.
 _STATES = ("AL|AK|AZ|AR|CA|CO|CT|DE|DC|FL|GA|HI|ID|IL|IN|IA|KS|KY|LA|ME|MA|MI|MN|MS|MO|MT|NE|NV|NH|NJ|NM|NY|NC|ND"
            "|OH|OK|OR|RI|SC|SD|TN|TX|UT|VT|VA|WA|WV|WI|WY")
-_STATE_NAMES = ("Alabama|Alaska|Arizona|Arkansas|California|Colorado|Connecticut|Delaware|Florida|Georgia|Hawaii|Idaho"
-                "|Illinois|Indiana|Iowa|Kansas|Kentucky|Louisiana|Maine|Maryland|Massachusetts|Michigan|Minnesota"
-                "|Mississippi|Missouri|Montana|Nebraska|Nevada|New Hampshire|New Jersey|New Mexico|New York"
-                "|North Carolina|North Dakota|Ohio|Oklahoma|Oregon|Pennsylvania|Rhode Island|South Carolina"
-                "|South Dakota|Tennessee|Texas|Utah|Vermont|Virginia|Washington|West Virginia|Wisconsin|Wyoming")
+_STATE_NAMES = "|".join(STATE_NAMES)
 # A named facility or employer ends in one of these ("Massachusetts General Hospital", "St. Mary's Medical Center").
 _FACILITY = (r"(?:Hospital|Medical Center|Medical Centre|Health Center|Health System|Clinic|University|College"
              r"|Institute|Nursing Home|Rehabilitation Center|Surgery Center|Surgical Center|Cancer Center)")

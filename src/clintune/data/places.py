@@ -47,10 +47,9 @@ _ORGANISATION_NOUNS = {"program", "programs", "clinic", "center", "centre", "hos
                        "association", "foundation", "system", "network", "corporation", "agency", "home"}
 # A town's name: up to three capitalised words ("Tarrytown", "Salt Lake City", "Winston-Salem"); then what follows.
 _AFTER_PLACE_WORD = re.compile(r"\b(?i:in|from|at|near)\s+([A-Z][a-z]+(?:[- ][A-Z][a-z]+){0,2})(?=(\s*[A-Za-z0-9]*))")
-_ORGANISATION_TAIL = re.compile(rf"(?:\s[a-z]+){{0,3}}?\s(?:{'|'.join(sorted(_ORGANISATION_NOUNS))})\b"
+_ORGANISATION_TAIL = re.compile(rf"((?:\s[a-z]+){{0,3}}?)\s(?:{'|'.join(sorted(_ORGANISATION_NOUNS))})\b"
                                 r"(?:\sof\s[a-z]+\b)?")
-_AFTER_THE = re.compile(r"\b(?i:the)\s((?:[A-Z][a-z]+\s){0,3}[A-Z][a-z]+)"
-                        r"(?=((?:\s[a-z]+){1,4}|\s*[,.;:)]|\s[A-Z]|\s*$))")
+_AFTER_THE = re.compile(r"\b(?i:the)\s((?:[A-Z][a-z]+\s){0,3}[A-Z][a-z]+)(?=(\s[a-z]+|\s*[,.;:)]|\s[A-Z]|\s*$))")
 
 
 def find_towns(text: str) -> list[tuple[int, int]]:
@@ -70,28 +69,18 @@ def find_towns(text: str) -> list[tuple[int, int]]:
                     found.append((match.start(1), end))
                 break
     for match in _AFTER_THE.finditer(text):
-        words, followers = match.group(1).split(), match.group(2).split() or [match.group(2).strip()]
-        follower = followers[0]
-        organisation = _organisation_follows(followers)
-        named = len(words) >= 3 or organisation or (
+        words, follower = match.group(1).split(), match.group(2).strip()
+        # An organisation noun within the next four words, with no eponym's noun before it ("the Ossining weight loss
+        # program", not "the Foley catheter drainage system"); its own words go with it ("... department of health").
+        tail = _ORGANISATION_TAIL.match(text, match.end(1))
+        if tail and any(word in EPONYM_NOUNS for word in tail.group(1).split()):
+            tail = None
+        named = len(words) >= 3 or tail is not None or (
             len(words) == 2 and (not follower.islower() or follower in _FUNCTION_WORDS))
         eponym = any(word.lower() in EPONYM_NOUNS for word in (*words, follower))  # "the Glasgow Coma Scale"
         if named and not eponym and _holds_a_town(words):
-            # The organisation's own words go with it ("the Ossining weight loss program", "... department of health").
-            tail = _ORGANISATION_TAIL.match(text, match.end(1)) if organisation else None
             found.append((match.start(1), tail.end() if tail else match.end(1)))
     return found
-
-
-def _organisation_follows(followers: list[str]) -> bool:
-    """An organisation noun within the next four lower-case words, and no eponym's noun before it ("the Ossining
-    weight loss program", not "the Foley catheter drainage system")."""
-    for word in followers:
-        if word in _ORGANISATION_NOUNS:
-            return True
-        if word in EPONYM_NOUNS:
-            return False
-    return False
 
 
 def _eponym_before(follower: str) -> bool:
