@@ -126,12 +126,14 @@ def shown_in_part(notes: dict[int, str], labels: list[dict]) -> list[tuple[int, 
     the leak that printing a masked context must never have."""
     from clintune.data.phi import masks
 
-    shown = []
+    shown, hidden_by_row = [], {}
     for label in labels:
         if label["class"] == "placeholder":
             continue
         text = notes[label["row"]]
-        hidden = {i for _, start, end in masks(text) for i in range(start, end)}
+        if label["row"] not in hidden_by_row:
+            hidden_by_row[label["row"]] = {i for _, start, end in masks(text) for i in range(start, end)}
+        hidden = hidden_by_row[label["row"]]
         characters = {i for i in range(label["start"], label["end"]) if text[i].isalnum()}
         if characters & hidden and not characters <= hidden:
             shown.append((label["row"], label["class"]))
